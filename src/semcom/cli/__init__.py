@@ -1,0 +1,1 @@
+"""Command-line interface: ``semcom <command>``; one module per subcommand."""

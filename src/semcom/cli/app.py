@@ -1,0 +1,64 @@
+"""The ``semcom`` command: a Typer app whose subcommands live one per module.
+
+:func:`main` is the console-script entry point; it turns every user error into one
+line on stderr and exit status 2 (never a traceback).
+
+Example:
+    >>> from semcom.cli.app import main
+    >>> main(["models", "--json"])  # doctest: +SKIP
+    0
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from semcom.cli import demo, models, sweep, train
+from semcom.errors import SemcomError
+from semcom.train.progress import STDERR
+
+app = typer.Typer(
+    name="semcom",
+    help="Generative semantic communication, trained with federated learning, "
+    "for human digital twins.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("train")(train.train_command)
+app.command("sweep")(sweep.sweep_command)
+app.command("demo")(demo.demo_command)
+app.command("models")(models.models_command)
+
+
+def _error(message: str) -> int:
+    STDERR.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI on ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args=args, prog_name="semcom", standalone_mode=False)
+    except SemcomError as e:
+        return _error(str(e))
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        STDERR.print("interrupted")
+        return 130
+    except typer.TyperException as e:  # usage errors: bad option, missing value, ...
+        ctx = getattr(e, "ctx", None)
+        if type(e).__name__ == "NoArgsIsHelpError":  # Typer has printed the help
+            return 0
+        hint = f" (see 'semcom {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
+        _error(e.format_message() + hint)
+        return int(getattr(e, "exit_code", 2)) or 2
+    return int(result) if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""``semcom models``: the registered codecs with their size and channel uses."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from semcom.errors import SemcomError
+
+
+def models_command(
+    channels: Annotated[int, typer.Option(help="Image channels C.")] = 3,
+    image_size: Annotated[int, typer.Option("--image-size", help="Image side in pixels.")] = 32,
+    cbr: Annotated[str, typer.Option(help="Bandwidth ratio.")] = "1/6",
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of a table.")
+    ] = False,
+) -> int:
+    """List registered codecs with parameter count and channel uses per image."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from semcom.registry import CODECS
+
+    rows = []
+    for name in CODECS.names():
+        entry = CODECS.entry(name)
+        try:
+            model = entry.factory(
+                in_channels=channels, image_size=(image_size, image_size), cbr=cbr
+            )
+        except SemcomError as e:
+            raise SemcomError(f"codec {name!r}: {e}") from None
+        rows.append(
+            {
+                "codec": name,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "channel_uses": model.k,
+                "cbr": model.cbr,
+                "summary": entry.summary,
+            }
+        )
+    if json_out:
+        typer.echo(json.dumps(rows))
+        return 0
+    table = Table(
+        "codec",
+        "parameters",
+        "channel uses / image",
+        "cbr",
+        "summary",
+        title=f"codecs for {channels}x{image_size}x{image_size} images at cbr {cbr}",
+    )
+    for r in rows:
+        table.add_row(
+            r["codec"],
+            f"{r['parameters']:,}",
+            str(r["channel_uses"]),
+            f"{r['cbr']:.4f}",
+            r["summary"],
+        )
+    Console().print(table)
+    return 0

@@ -1,0 +1,75 @@
+"""``semcom train``: train a codec over a channel (see :mod:`semcom.train.trainer`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from semcom.config import TrainConfig, config_from_dict, load_config
+from semcom.parsing import parse_snr_range
+from semcom.train.progress import STDERR
+
+
+def train_command(
+    codec: Annotated[
+        str | None, typer.Option(help="Registered codec (see 'semcom models').")
+    ] = None,
+    data: Annotated[
+        str | None, typer.Option(help="Data spec: patches, patches:64, npz:PATH#val=0.1, ...")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="awgn | rayleigh-block | rayleigh-fast | mu-mimo")
+    ] = None,
+    snr_db: Annotated[
+        str | None, typer.Option("--snr-db", help="Training SNR in dB: 'low:high' or one value.")
+    ] = None,
+    cbr: Annotated[str | None, typer.Option(help="Bandwidth ratio k/(C*H*W), e.g. 1/6.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs to train.")] = None,
+    time_budget_min: Annotated[
+        float | None, typer.Option("--time-budget-min", help="Stop after this many minutes.")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of every random choice.")] = None,
+    out: Annotated[str | None, typer.Option(help="Run folder.")] = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with TrainConfig keys; flags override it.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> int:
+    """Train a codec; writes last.pt every epoch and a hash-named final checkpoint."""
+    from semcom.train.trainer import train
+
+    overrides = {
+        "codec": codec,
+        "data": data,
+        "channel": channel,
+        "snr_db": parse_snr_range(snr_db) if snr_db is not None else None,
+        "cbr": cbr,
+        "epochs": epochs,
+        "time_budget_min": time_budget_min,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "out": out,
+        "device": device,
+    }
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if config is not None:
+        base = load_config(TrainConfig, config).to_dict()
+        cfg = config_from_dict(TrainConfig, {**base, **given})
+    else:
+        cfg = config_from_dict(TrainConfig, given, source="command line")
+    result = train(cfg, resume=resume, progress=progress)
+    last = result.history[-1] if result.history else {}
+    STDERR.print(
+        f"stopped by {result.stopped_by} after {len(result.history)} epochs; "
+        f"val PSNR {last.get('val_psnr_db', float('nan')):.2f} dB at "
+        f"{last.get('val_snr_db', float('nan')):g} dB SNR"
+    )
+    typer.echo(str(result.checkpoint))
+    return 0

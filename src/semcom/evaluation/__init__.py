@@ -1,0 +1,21 @@
+"""Evaluation: SNR sweeps, result tables and plots."""
+
+from semcom.evaluation.sweep import (
+    COLUMNS,
+    SweepRow,
+    evaluate_codec,
+    read_csv,
+    rows_as_json,
+    sweep_codecs,
+    write_csv,
+)
+
+__all__ = [
+    "COLUMNS",
+    "SweepRow",
+    "evaluate_codec",
+    "read_csv",
+    "rows_as_json",
+    "sweep_codecs",
+    "write_csv",
+]

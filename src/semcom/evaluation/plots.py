@@ -1,0 +1,77 @@
+"""Plots of sweep results (matplotlib, Agg backend).
+
+Example:
+    >>> from semcom.evaluation.plots import plot_psnr_vs_snr  # doctest: +SKIP
+    >>> plot_psnr_vs_snr(rows, "psnr_vs_snr.png")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import torch
+
+from semcom.evaluation.sweep import SweepRow
+
+
+def plot_psnr_vs_snr(rows: list[SweepRow], path: str | Path, title: str = "") -> Path:
+    """PSNR (dB) against channel SNR (dB), one line per (method, channel); saved as PNG."""
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    keys = sorted({(r.method, r.channel) for r in rows}, key=lambda k: (k[1], k[0]))
+    several_methods = len({r.method for r in rows}) > 1
+    for method, channel in keys:
+        pts = sorted(
+            (r.snr_db, r.psnr_db) for r in rows if (r.method, r.channel) == (method, channel)
+        )
+        label = f"{method} — {channel}" if several_methods else channel
+        style = "-o" if channel == "awgn" else "--s"
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label, markersize=4)
+    ax.set_xlabel("channel SNR (dB)")
+    ax.set_ylabel("PSNR (dB, mean over images)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p)
+    plt.close(fig)
+    return p
+
+
+def save_image_grid(
+    rows: list[torch.Tensor], row_labels: list[str], path: str | Path, scale: int = 3
+) -> Path:
+    """Save a grid of images: ``rows[i]`` is ``[N, C, H, W] float32`` in [0, 1], one row each."""
+    n_rows, n_cols = len(rows), rows[0].shape[0]
+    h, w = rows[0].shape[-2:]
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(n_cols * w * scale / 100 + 1.2, n_rows * h * scale / 100),
+        dpi=100,
+        squeeze=False,
+    )
+    for i, (imgs, label) in enumerate(zip(rows, row_labels, strict=True)):
+        for j in range(n_cols):
+            ax = axes[i][j]
+            img = imgs[j].detach().clamp(0, 1).cpu()
+            if img.shape[0] == 1:
+                ax.imshow(img[0].numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            else:
+                ax.imshow(img.permute(1, 2, 0).numpy(), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    fig.subplots_adjust(left=0.12, right=0.99, top=0.99, bottom=0.01, wspace=0.05, hspace=0.05)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p)
+    plt.close(fig)
+    return p

@@ -1,0 +1,171 @@
+"""SNR sweeps: every checkpoint at every SNR, one results table.
+
+The noise of SNR ``s`` comes from a generator seeded by ``(seed, s)`` and is re-seeded
+for each checkpoint, so all methods see the same noise realisation at a given SNR.
+
+Example:
+    >>> from semcom.evaluation import sweep_codecs  # doctest: +SKIP
+    >>> rows = sweep_codecs({"mine": codec}, data, "awgn", [0, 10, 20])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+
+from semcom.codecs.base import Codec
+from semcom.data import ImageDataset
+from semcom.errors import SemcomError
+from semcom.metrics import ms_ssim, psnr, ssim
+from semcom.registry import create_channel
+from semcom.seeding import make_generator
+from semcom.train.progress import make_progress
+
+#: The first line of ``results.csv``: what the columns mean (read with ``comment="#"``).
+CSV_NOTE = (
+    "# psnr_db, ssim, ms_ssim: mean over images of the per-image value "
+    "(PSNR in dB, peak 1); ms_ssim empty for images of 160 px or less"
+)
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One line of a sweep. Columns are only ever added at the end.
+
+    Attributes:
+        method: label of the checkpoint (file name without ``.pt``).
+        channel: registered channel name.
+        snr_db: channel SNR in dB.
+        psnr_db: mean over images of per-image PSNR, dB.
+        ssim: mean per-image SSIM.
+        ms_ssim: mean per-image MS-SSIM, ``None`` for images of 160 px or less.
+        n_images: images evaluated.
+    """
+
+    method: str
+    channel: str
+    snr_db: float
+    psnr_db: float
+    ssim: float
+    ms_ssim: float | None
+    n_images: int
+
+
+COLUMNS = [f.name for f in fields(SweepRow)]
+
+
+def noise_seed(seed: int, snr_db: float) -> int:
+    """The noise seed used at ``snr_db`` (dB): fixed per ``(seed, snr_db)``."""
+    return seed * 1_000_003 + round(snr_db * 1000) % 1_000_003
+
+
+@torch.no_grad()
+def evaluate_codec(
+    codec: Codec,
+    data: ImageDataset,
+    channel_name: str,
+    snr_db: float,
+    *,
+    batch_size: int = 256,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> tuple[float, float, float | None]:
+    """Mean per-image PSNR (dB), SSIM and MS-SSIM (or ``None``) of ``data`` at ``snr_db``."""
+    if (data.channels, data.height, data.width) != (codec.in_channels, *codec.image_size):
+        raise SemcomError(
+            f"codec expects {codec.in_channels}x{codec.image_size[0]}x{codec.image_size[1]} "
+            f"images, data {data.name!r} has {data.channels}x{data.height}x{data.width}"
+        )
+    channel = create_channel(channel_name).to(device)
+    gen = make_generator(noise_seed(seed, snr_db), device)
+    p, s, m = [], [], []
+    for x, _ in data.iter_batches(batch_size, shuffle=False, generator=None):
+        x = x.to(device)
+        x_hat = codec(x, channel, snr_db, gen)["x_hat"].clamp(0, 1)
+        p.append(psnr(x_hat, x))
+        s.append(ssim(x_hat, x))
+        ms = ms_ssim(x_hat, x)
+        if ms is not None:
+            m.append(ms)
+    ms_mean = float(torch.cat(m).mean()) if m else None
+    return float(torch.cat(p).mean()), float(torch.cat(s).mean()), ms_mean
+
+
+def sweep_codecs(
+    codecs: dict[str, Codec],
+    data: ImageDataset,
+    channels: list[str],
+    snrs_db: list[float],
+    *,
+    batch_size: int = 256,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> list[SweepRow]:
+    """Evaluate every codec over every channel at every SNR (dB); rows in that order."""
+    for ch in channels:
+        create_channel(ch)  # fail fast on unknown names
+    rows: list[SweepRow] = []
+    total = len(codecs) * len(channels) * len(snrs_db)
+    with make_progress(progress) as bar:
+        task = bar.add_task("sweep", total=total, status="")
+        for method, codec in codecs.items():
+            codec.to(device).eval()
+            for ch in channels:
+                for snr in snrs_db:
+                    bar.update(task, status=f"{method} {ch} {snr:g} dB")
+                    p, s, m = evaluate_codec(
+                        codec, data, ch, snr, batch_size=batch_size, seed=seed, device=device
+                    )
+                    rows.append(SweepRow(method, ch, float(snr), p, s, m, len(data)))
+                    bar.update(task, advance=1)
+    return rows
+
+
+def write_csv(rows: list[SweepRow], path: Path) -> None:
+    """Write ``rows`` to ``path``: a ``#`` note line, the header, one line per row."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        f.write(CSV_NOTE + "\n")
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w.writeheader()
+        for r in rows:
+            d = asdict(r)
+            d["ms_ssim"] = "" if r.ms_ssim is None else r.ms_ssim
+            w.writerow(d)
+
+
+def read_csv(path: Path) -> list[SweepRow]:
+    """Read a ``results.csv`` written by :func:`write_csv`."""
+    with path.open() as f:
+        lines = [line for line in f if not line.startswith("#")]
+    rows = []
+    for d in csv.DictReader(lines):
+        rows.append(
+            SweepRow(
+                d["method"],
+                d["channel"],
+                float(d["snr_db"]),
+                float(d["psnr_db"]),
+                float(d["ssim"]),
+                float(d["ms_ssim"]) if d["ms_ssim"] else None,
+                int(d["n_images"]),
+            )
+        )
+    return rows
+
+
+def rows_as_json(rows: list[SweepRow]) -> list[dict[str, object]]:
+    """Rows as JSON-ready dicts (NaN never appears; missing MS-SSIM is ``null``)."""
+    out = []
+    for r in rows:
+        d = asdict(r)
+        for k, v in d.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                d[k] = None
+        out.append(d)
+    return out

@@ -1,0 +1,1 @@
+"""Recipes: one module per reproduced figure or table (and the demo)."""
