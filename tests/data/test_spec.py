@@ -185,14 +185,15 @@ def _fake_torchvision(monkeypatch: pytest.MonkeyPatch, fail: bool) -> list[dict[
             if fail:
                 raise OSError("[Errno -3] Temporary failure\nin name resolution")
             n = 30 if train else 10
-            self.data = torch.zeros(n, 28, 28, dtype=torch.uint8)
-            self.targets = torch.arange(n) % 10
+            self.n = n
+            self.data: object = torch.zeros(n, 28, 28, dtype=torch.uint8)
+            self.targets: object = torch.arange(n) % 10
 
     class FakeCIFAR10(FakeMNIST):
         def __init__(self, root: str, train: bool, download: bool) -> None:
             super().__init__(root, train, download)
-            self.data = np.zeros((len(self.targets), 32, 32, 3), np.uint8)
-            self.targets = list(range(len(self.targets)))
+            self.data = np.zeros((self.n, 32, 32, 3), np.uint8)
+            self.targets = list(range(self.n))
 
     mod = types.ModuleType("torchvision")
     datasets = types.ModuleType("torchvision.datasets")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from semcom.cli import demo, models, sweep, train
 from semcom.errors import SemcomError
@@ -34,7 +35,7 @@ app.command("models")(models.models_command)
 
 
 def _error(message: str) -> int:
-    STDERR.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    STDERR.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return 2
 
 

@@ -36,6 +36,9 @@ def sweep_command(
     seed: Annotated[int, typer.Option(help="Noise seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     progress: Annotated[bool, typer.Option(help="Show a progress bar (stderr).")] = True,
+    download: Annotated[
+        bool, typer.Option(help="Allow downloading cifar10 / mnist / ... (semcom[download]).")
+    ] = False,
 ) -> int:
     """Evaluate every checkpoint at every SNR with a fixed noise seed."""
     from semcom.data import load_images
@@ -51,7 +54,7 @@ def sweep_command(
     dev = resolve_device(device)
     ckpts = [load_checkpoint(p) for p in checkpoint]
     spec = data or str(ckpts[0].train_config.get("data", "patches"))
-    dataset = load_images(spec, "eval")
+    dataset = load_images(spec, "eval", download=download)
     if limit is not None:
         dataset = dataset.head(limit)
     codecs = {}

@@ -40,6 +40,9 @@ def train_command(
         Path | None, typer.Option(help="TOML file with TrainConfig keys; flags override it.")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    download: Annotated[
+        bool, typer.Option(help="Allow downloading cifar10 / mnist / ... (semcom[download]).")
+    ] = False,
 ) -> int:
     """Train a codec; writes last.pt every epoch and a hash-named final checkpoint."""
     from semcom.train.trainer import train
@@ -64,7 +67,7 @@ def train_command(
         cfg = config_from_dict(TrainConfig, {**base, **given})
     else:
         cfg = config_from_dict(TrainConfig, given, source="command line")
-    result = train(cfg, resume=resume, progress=progress)
+    result = train(cfg, resume=resume, progress=progress, download=download)
     last = result.history[-1] if result.history else {}
     STDERR.print(
         f"stopped by {result.stopped_by} after {len(result.history)} epochs; "

@@ -27,7 +27,7 @@ import torch
 from semcom.errors import SemcomError
 
 #: What :meth:`ImageDataset.batch` and :meth:`ImageDataset.subset` accept as an index.
-Index = torch.Tensor | np.ndarray | Sequence[int] | slice
+Index = torch.Tensor | np.ndarray | Sequence[int] | slice | int
 
 
 def _as_index(index: Index, n: int) -> torch.Tensor | slice:
@@ -153,7 +153,7 @@ class ImageDataset:
         return int(self.labels.max()) + 1
 
     def batch(self, index: Index) -> torch.Tensor:
-        """Images at ``index`` (int tensor/array/list, bool mask or slice) as
+        """Images at ``index`` (int, int tensor/array/list, bool mask or slice) as
         ``[B, C, H, W] float32`` in ``[0, 1]``.
 
         Example:

@@ -63,6 +63,15 @@ def noise_seed(seed: int, snr_db: float) -> int:
     return seed * 1_000_003 + round(snr_db * 1000) % 1_000_003
 
 
+def check_compatible(codec: Codec, data: ImageDataset) -> None:
+    """Raise :class:`SemcomError` unless ``data``'s images have the codec's geometry."""
+    if (data.channels, data.height, data.width) != (codec.in_channels, *codec.image_size):
+        raise SemcomError(
+            f"codec expects {codec.in_channels}x{codec.image_size[0]}x{codec.image_size[1]} "
+            f"images, data {data.name!r} has {data.channels}x{data.height}x{data.width}"
+        )
+
+
 @torch.no_grad()
 def evaluate_codec(
     codec: Codec,
@@ -75,11 +84,7 @@ def evaluate_codec(
     device: torch.device | str = "cpu",
 ) -> tuple[float, float, float | None]:
     """Mean per-image PSNR (dB), SSIM and MS-SSIM (or ``None``) of ``data`` at ``snr_db``."""
-    if (data.channels, data.height, data.width) != (codec.in_channels, *codec.image_size):
-        raise SemcomError(
-            f"codec expects {codec.in_channels}x{codec.image_size[0]}x{codec.image_size[1]} "
-            f"images, data {data.name!r} has {data.channels}x{data.height}x{data.width}"
-        )
+    check_compatible(codec, data)
     channel = create_channel(channel_name).to(device)
     gen = make_generator(noise_seed(seed, snr_db), device)
     p, s, m = [], [], []
@@ -109,6 +114,8 @@ def sweep_codecs(
     """Evaluate every codec over every channel at every SNR (dB); rows in that order."""
     for ch in channels:
         create_channel(ch)  # fail fast on unknown names
+    for codec in codecs.values():
+        check_compatible(codec, data)
     rows: list[SweepRow] = []
     total = len(codecs) * len(channels) * len(snrs_db)
     with make_progress(progress) as bar:

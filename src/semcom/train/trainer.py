@@ -137,13 +137,16 @@ def _write_log(path: Path, history: list[dict[str, Any]]) -> None:
     tmp.replace(path)
 
 
-def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> TrainResult:
+def train(
+    cfg: TrainConfig, *, resume: bool = False, progress: bool = True, download: bool = False
+) -> TrainResult:
     """Train ``cfg.codec`` on ``cfg.data`` over ``cfg.channel``; see the module docstring.
 
     Args:
         cfg: the training configuration.
         resume: continue the run in ``cfg.out`` from its ``last.pt``.
         progress: show a progress bar on stderr.
+        download: allow the data spec to download a public data set (``cifar10`` ...).
 
     Raises:
         SemcomError: bad configuration, an existing run without ``resume``, or a saved
@@ -158,8 +161,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = True) -> T
         )
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
-    data = load_images(cfg.data, "train")
-    val = load_images(cfg.data, "eval").head(cfg.val_images)
+    data = load_images(cfg.data, "train", download=download)
+    val = load_images(cfg.data, "eval", download=download).head(cfg.val_images)
     codec = build_codec_for(cfg, data).to(device)
     channel = create_channel(cfg.channel, **cfg.channel_options).to(device)
     optimizer = torch.optim.Adam(codec.parameters(), lr=cfg.lr)

@@ -1,0 +1,163 @@
+"""The CLI: commands run through ``main(argv)``; bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from semcom.cli.app import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _assert_one_line_error(code: int, err: str, needle: str) -> None:
+    assert code == 2
+    assert "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert needle in lines[0], lines[0]
+
+
+@pytest.fixture
+def wrong_keys_npz(tmp_path: Path) -> Path:
+    p = tmp_path / "wrong.npz"
+    np.savez(p, images=np.zeros((4, 8, 8), np.uint8))
+    return p
+
+
+def test_bad_inputs_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    wrong_keys_npz: Path,
+    trained_checkpoint: Path,
+) -> None:
+    out = str(tmp_path / "o")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"\x00" * 64)
+    cases = [
+        (["train", "--codec", "nope", "--epochs", "1", "--out", out], "unknown codec 'nope'"),
+        (
+            ["train", "--channel", "fading", "--epochs", "1", "--out", out],
+            "unknown channel 'fading'",
+        ),
+        (["train", "--snr-db", "0:x", "--epochs", "1", "--out", out], "cannot parse SNR range"),
+        (["train", "--cbr", "1/100000", "--epochs", "1", "--out", out], "does not fit"),
+        (["train", "--cbr", "abc", "--epochs", "1", "--out", out], "cannot parse cbr"),
+        (["train", "--out", out], "--epochs N or --time-budget-min"),
+        (["train", "--data", f"npz:{wrong_keys_npz}", "--epochs", "1", "--out", out], "images"),
+        (["train", "--data", "imagenet", "--epochs", "1", "--out", out], "imagenet"),
+        (["train", "--data", "cifar10", "--epochs", "1", "--out", out], "semcom[download]"),
+        (["train", "--epochs", "x"], "--epochs"),
+        (["train", "--no-such-flag"], "--no-such-flag"),
+        (["train", "--config", str(tmp_path / "missing.toml")], "does not exist"),
+        (["sweep", "--checkpoint", str(tmp_path / "missing.pt")], "does not exist"),
+        (["sweep", "--checkpoint", str(corrupt)], "corrupt or not a checkpoint"),
+        (
+            ["sweep", "--checkpoint", str(trained_checkpoint), "--snr-db", "0,,5"],
+            "cannot parse SNR list",
+        ),
+        (
+            ["sweep", "--checkpoint", str(trained_checkpoint), "--channel", "awgn,nope"],
+            "unknown channel 'nope'",
+        ),
+        (["sweep", "--checkpoint", str(trained_checkpoint), "--limit", "0"], "--limit"),
+        (
+            ["sweep", "--checkpoint", str(trained_checkpoint), "--data", "patches:64"],
+            "codec expects 3x32x32 images",
+        ),
+        (
+            ["sweep", "--checkpoint", str(trained_checkpoint), "--device", "tpu"],
+            "unknown device 'tpu'",
+        ),
+        (["models", "--cbr", "7"], "cbr must be in (0, 1]"),
+        (["demo", "--train-minutes", "0"], "--train-minutes must be positive"),
+    ]
+    for argv, needle in cases:
+        code, _, err = _run(capsys, *argv)
+        _assert_one_line_error(code, err, needle)
+
+
+def test_train_then_sweep_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rgb_npz: Path
+) -> None:
+    code, out, _ = _run(
+        capsys,
+        "train",
+        "--data",
+        f"npz:{rgb_npz}",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    )
+    assert code == 0
+    ckpt = Path(out.strip())
+    assert ckpt.exists()
+    code, out, _ = _run(
+        capsys,
+        "sweep",
+        "--checkpoint",
+        str(ckpt),
+        "--snr-db",
+        "0,10",
+        "--channel",
+        "awgn,rayleigh-fast",
+        "--limit",
+        "8",
+        "--out",
+        str(tmp_path / "sw"),
+        "--json",
+    )
+    assert code == 0
+    rows = json.loads(out)  # stdout holds the JSON and nothing else
+    assert len(rows) == 4
+    assert set(rows[0]) == {"method", "channel", "snr_db", "psnr_db", "ssim", "ms_ssim", "n_images"}
+    assert rows[0]["n_images"] == 8
+    assert rows[0]["ms_ssim"] is None
+    assert (tmp_path / "sw" / "results.csv").exists()
+    assert (tmp_path / "sw" / "psnr_vs_snr.png").exists()
+
+
+def test_train_from_toml_with_override(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rgb_npz: Path
+) -> None:
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(
+        f'data = "npz:{rgb_npz}"\nepochs = 5\nbatch_size = 32\ncbr = "1/12"\n'
+        f'out = "{tmp_path / "run"}"\ndevice = "cpu"\n'
+    )
+    code, out, _ = _run(capsys, "train", "--config", str(cfg), "--epochs", "1", "--no-progress")
+    assert code == 0
+    from semcom.train import load_checkpoint
+
+    ckpt = load_checkpoint(out.strip())
+    assert ckpt.train_config["epochs"] == 1
+    assert ckpt.codec_config["cbr"] == pytest.approx(1 / 12)
+
+
+def test_models_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "models", "--json")
+    assert code == 0
+    rows = {r["codec"]: r for r in json.loads(out)}
+    assert rows["deepjscc"]["channel_uses"] == 512
+    assert rows["deepjscc"]["parameters"] > 10_000
+
+
+def test_help_and_no_args(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "--help")
+    assert code == 0
+    assert "demo" in out
+    code, out, _ = _run(capsys)
+    assert code == 0
+    assert "train" in out
