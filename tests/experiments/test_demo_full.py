@@ -1,0 +1,31 @@
+"""The full ``semcom demo`` as a user runs it (slow: about 4 minutes on 2 cores)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from semcom.evaluation import read_csv
+
+
+@pytest.mark.slow
+def test_full_demo_from_the_console_script(tmp_path: Path) -> None:
+    exe = shutil.which("semcom") or str(Path(sys.executable).parent / "semcom")
+    out = tmp_path / "demo"
+    proc = subprocess.run(
+        [exe, "demo", "--out", str(out)], capture_output=True, text=True, timeout=900, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.strip() == f"report: {out / 'report.md'}"
+    rows = read_csv(out / "results.csv")
+    awgn = [r.psnr_db for r in sorted(rows, key=lambda r: r.snr_db) if r.channel == "awgn"]
+    ray = [r.psnr_db for r in sorted(rows, key=lambda r: r.snr_db) if r.channel == "rayleigh-block"]
+    assert awgn == sorted(awgn), awgn  # more SNR, better pictures
+    assert awgn[-1] - awgn[0] > 2.0, awgn
+    assert awgn[-1] > 24.0, awgn  # a trained link, far above the ~13 dB of a constant image
+    assert all(r < a + 0.5 for r, a in zip(ray, awgn, strict=True)), (ray, awgn)

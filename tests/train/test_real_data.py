@@ -1,0 +1,71 @@
+"""Training and sweeping on the genuine CIFAR-10 / MNIST subsets in ../shared/data (slow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from semcom.config import TrainConfig
+from semcom.data import load_images
+from semcom.evaluation import sweep_codecs
+from semcom.train import train
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+CIFAR = SHARED / "cifar10_train_subset.npz"
+MNIST = SHARED / "mnist_subset.npz"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CIFAR.exists(), reason=f"{CIFAR} not present (project shared data)")
+def test_deepjscc_learns_cifar10_over_awgn_and_rayleigh(tmp_path: Path) -> None:
+    spec = f"npz:{CIFAR}#val=0.1"
+    result = train(
+        TrainConfig(
+            data=spec,
+            channel="awgn",
+            snr_db=(0.0, 20.0),
+            time_budget_min=2.0,
+            batch_size=64,
+            out=str(tmp_path / "run"),
+            device="cpu",
+        ),
+        progress=False,
+    )
+    val = load_images(spec, "eval")
+    assert len(val) == 544
+    rows = sweep_codecs(
+        {"deepjscc": result.codec},
+        val,
+        ["awgn", "rayleigh-block"],
+        [0.0, 10.0, 20.0],
+        progress=False,
+    )
+    awgn = [r.psnr_db for r in rows if r.channel == "awgn"]
+    assert awgn == sorted(awgn), awgn
+    assert awgn[-1] > 22.0, awgn
+    ray = [r.psnr_db for r in rows if r.channel == "rayleigh-block"]
+    assert ray[-1] < awgn[-1] + 0.5, (ray, awgn)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not MNIST.exists(), reason=f"{MNIST} not present (project shared data)")
+def test_deepjscc_learns_greyscale_mnist(tmp_path: Path) -> None:
+    spec = f"npz:{MNIST}#train#val=0.1"
+    result = train(
+        TrainConfig(
+            data=spec,
+            channel="awgn",
+            snr_db=(0.0, 20.0),
+            time_budget_min=1.0,
+            batch_size=64,
+            out=str(tmp_path / "run"),
+            device="cpu",
+        ),
+        progress=False,
+    )
+    assert result.codec.in_channels == 1
+    test = load_images(f"npz:{MNIST}#test", "eval").head(1000)
+    rows = sweep_codecs({"m": result.codec}, test, ["awgn"], [0.0, 20.0], progress=False)
+    assert rows[1].psnr_db > rows[0].psnr_db
+    assert rows[1].psnr_db > 18.0, rows
