@@ -97,6 +97,8 @@ def test_noiseless_link_is_deterministic() -> None:
         ({"cbr": "one sixth"}, "cannot parse cbr"),
         ({"in_channels": 2}, "in_channels must be 1 or 3"),
         ({"widht": 3}, "has no option 'widht'"),
+        ({"norm": "layer"}, "unknown norm 'layer'; choose one of: batch, none"),
+        ({"width": 1}, "width must be at least 2"),
     ],
 )
 def test_bad_construction(kwargs: dict[str, object], message: str) -> None:
@@ -115,3 +117,11 @@ def test_wrong_image_shape_is_a_clear_error() -> None:
 def test_unknown_codec_lists_choices() -> None:
     with pytest.raises(SemcomError, match="unknown codec 'nope'; choose one of: deepjscc"):
         create_codec("nope")
+
+
+def test_paper_exact_deepjscc_has_no_batch_norm() -> None:
+    paper = create_codec("deepjscc", norm="none")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in paper.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in create_codec("deepjscc").modules())
+    out = paper(torch.rand(2, 3, 32, 32), create_channel("awgn"), 10.0)
+    assert out["x_hat"].shape == (2, 3, 32, 32)

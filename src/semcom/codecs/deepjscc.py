@@ -5,6 +5,14 @@ the last producing the latent map; decoder: five transposed convolutions mirrori
 it with PReLU, and a sigmoid on the output. The latent is trimmed to exactly ``2k``
 reals and power-normalised by :class:`~semcom.codecs.base.Codec`.
 
+Two choices differ from the paper's plain network, both measured on the project's
+CIFAR-10 and MNIST subsets (300 Adam steps, batch 64, AWGN 0-20 dB): the encoder sees
+the image centred to [-1, 1], and every hidden convolution is followed by batch
+normalisation (``norm="batch"``, the default). Without it the network collapses on
+MNIST's mostly-black images to an all-black output (9.8 dB PSNR at every SNR: the
+sigmoid saturates and the gradients vanish), and on CIFAR-10 it reaches 16.6 dB where
+the normalised one reaches 21.3 dB. ``norm="none"`` builds the paper's exact network.
+
 Example:
     >>> import torch
     >>> from semcom import create_codec, create_channel
@@ -22,15 +30,24 @@ import torch
 from torch import nn
 
 from semcom.codecs.base import Codec
+from semcom.errors import SemcomError
 from semcom.registry import CODECS
 
-
-def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 5, stride=stride, padding=2), nn.PReLU(cout))
+NORMS = ("batch", "none")
 
 
-def _deconv(cin: int, cout: int, stride: int) -> nn.ConvTranspose2d:
-    return nn.ConvTranspose2d(cin, cout, 5, stride=stride, padding=2, output_padding=stride - 1)
+def _norm(kind: str, channels: int) -> list[nn.Module]:
+    return [nn.BatchNorm2d(channels)] if kind == "batch" else []
+
+
+def _conv(cin: int, cout: int, stride: int, norm: str) -> nn.Sequential:
+    conv = nn.Conv2d(cin, cout, 5, stride=stride, padding=2)
+    return nn.Sequential(conv, *_norm(norm, cout), nn.PReLU(cout))
+
+
+def _deconv(cin: int, cout: int, stride: int, norm: str) -> nn.Sequential:
+    deconv = nn.ConvTranspose2d(cin, cout, 5, stride=stride, padding=2, output_padding=stride - 1)
+    return nn.Sequential(deconv, *_norm(norm, cout), nn.PReLU(cout))
 
 
 @CODECS.register("deepjscc", summary="DeepJSCC (Bourtsoulatzis et al. 2019): conv/PReLU, sigmoid")
@@ -42,6 +59,8 @@ class DeepJSCC(Codec):
         image_size: ``(H, W)`` pixels.
         cbr: bandwidth ratio k / (C*H*W) (default 1/6; 1/12 and 1/3 work too).
         width: channels of the hidden layers (paper: 16 then 32).
+        norm: ``"batch"`` (batch normalisation after every hidden convolution, default)
+            or ``"none"`` (the paper's exact network; see the module docstring).
     """
 
     name = "deepjscc"
@@ -53,37 +72,39 @@ class DeepJSCC(Codec):
         image_size: tuple[int, int] | list[int] = (32, 32),
         cbr: float | str = 1 / 6,
         width: int = 32,
+        norm: str = "batch",
     ) -> None:
         super().__init__(in_channels, image_size, cbr)
+        if norm not in NORMS:
+            raise SemcomError(f"unknown norm {norm!r}; choose one of: {', '.join(NORMS)}")
+        if width < 2:
+            raise SemcomError(f"width must be at least 2, got {width}")
         self.width = width
-        half = max(width // 2, 1)
+        self.norm = norm
+        half = width // 2
         c = self._latent_channels()
         self.encoder = nn.Sequential(
-            _conv(in_channels, half, 2),
-            _conv(half, width, 2),
-            _conv(width, width, 1),
-            _conv(width, width, 1),
-            _conv(width, c, 1),
+            _conv(in_channels, half, 2, norm),
+            _conv(half, width, 2, norm),
+            _conv(width, width, 1, norm),
+            _conv(width, width, 1, norm),
+            _conv(width, c, 1, "none"),
         )
         self.decoder = nn.Sequential(
-            _deconv(c, width, 1),
-            nn.PReLU(width),
-            _deconv(width, width, 1),
-            nn.PReLU(width),
-            _deconv(width, width, 1),
-            nn.PReLU(width),
-            _deconv(width, half, 2),
-            nn.PReLU(half),
-            _deconv(half, in_channels, 2),
+            _deconv(c, width, 1, norm),
+            _deconv(width, width, 1, norm),
+            _deconv(width, width, 1, norm),
+            _deconv(width, half, 2, norm),
+            nn.ConvTranspose2d(half, in_channels, 5, stride=2, padding=2, output_padding=1),
             nn.Sigmoid(),
         )
 
     def extra_config(self) -> dict[str, Any]:
-        return {"width": self.width}
+        return {"width": self.width, "norm": self.norm}
 
     def analysis(self, x: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
-        """``[B, C, Hp, Wp]`` -> ``[B, c, Hp/4, Wp/4]`` (``snr_db`` unused)."""
-        out: torch.Tensor = self.encoder(x)
+        """``[B, C, Hp, Wp]`` in [0, 1] -> ``[B, c, Hp/4, Wp/4]`` (``snr_db`` unused)."""
+        out: torch.Tensor = self.encoder(x * 2 - 1)
         return out
 
     def synthesis(
