@@ -1,6 +1,7 @@
 """Benchmark of semcom's DeepJSCC semantic link against a plain-PyTorch copy of it.
 
-What it measures (32x32 RGB images, ``create_codec("deepjscc", cbr=1/6)``, AWGN at 10 dB):
+What it measures (32x32 RGB images, ``create_codec("deepjscc", cbr=1/6)`` over
+``create_channel("awgn")`` at 10 dB, through ``SemanticLink.forward``):
 
 1. Link forward throughput (encode + AWGN channel + decode) in images/s at batch 1 and
    batch 256, under ``torch.inference_mode()`` with the model in ``eval()``.
@@ -11,38 +12,50 @@ What it measures (32x32 RGB images, ``create_codec("deepjscc", cbr=1/6)``, AWGN 
    contender so that the two do not mask each other (tracemalloc does not see torch's
    allocations).
 4. The same figures for a plain-PyTorch copy of the DeepJSCC network written below
-   (no semcom imports in it). Before timing, the script checks that the copy has the
-   same parameter count as semcom's codec and, with semcom's weights loaded, gives the
-   same output with the noise off (and with the noise on, from the same random seed);
-   it stops with an error if they differ by more than 1e-5. Each timing line prints the
-   ratio library/plain and whether the target (library >= 0.90x plain) is met.
+   (``PlainDeepJSCC``, no semcom imports in it): five 5x5 convs with PReLU, latent
+   trimmed to 2k reals, paired into complex, power-normalised, AWGN from torch.randn,
+   five transposed convs with PReLU and a sigmoid. It mirrors the two options semcom's
+   DeepJSCC has grown (group norm after each hidden conv, ``norm="group"``, now the
+   default; the encoder input centred to ``2x - 1``): the script reads ``codec.norm``
+   and probes ``codec.analysis`` and builds the copy to match. Before timing it checks
+   that the copy has the same parameter count as semcom's codec and, with semcom's
+   (randomly perturbed) weights loaded, gives the same output with the noise off and
+   with the noise on from the same seed; it stops with an error if they differ by more
+   than 1e-5. Each timing line prints the ratio library/plain and whether the target
+   (library >= 0.90x plain) is met. ``--norm none`` benchmarks the paper's network
+   (no batch norm) instead of the library default.
 
-Timings are noise-aware: warm-up first, the two contenders are timed in alternating
-order in several rounds (each round times one block of iterations per contender), the
-figure reported is the median over rounds, and the ratio is the median of the per-round
-ratios. Nothing here asserts on time; it only prints figures.
+Timings are noise-aware (the machine may be shared): a warm-up first, then rounds in
+which the two contenders are called alternately (A B, B A, ...), every call timed on its
+own, for a fixed time budget per line; the throughput reported is the median over calls,
+and the ratio is the median over rounds of the per-round library/plain ratio (robust when
+a busy machine makes call times bimodal), printed with its quartiles, the ratio of the
+two medians and the ratio of the two fastest calls. Nothing here asserts on time; it
+only prints figures.
 
 Run (from the repository root)::
 
     .venv/bin/python benchmarks/bench_link.py            # full run, a few minutes
     .venv/bin/python benchmarks/bench_link.py --quick    # under about a minute
     .venv/bin/python benchmarks/bench_link.py --device cuda --json
+    .venv/bin/python benchmarks/bench_link.py --norm none --threads 1
 
 ``--device`` is ``cpu``, ``cuda`` or ``auto`` (CUDA when available). ``--json`` prints
 one JSON object with every figure on stdout and the human-readable table on stderr.
-Threads are set to ``os.cpu_count()`` (``torch.set_num_threads``) for both contenders.
+Threads are set to ``os.cpu_count()`` (``torch.set_num_threads``) for both contenders;
+``--threads N`` overrides it (useful on a busy shared machine, see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as _dt
 import gc
 import json
 import math
 import os
 import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -75,6 +88,12 @@ class PlainDeepJSCC(nn.Module):
     reals, paired into ``k`` complex symbols and normalised to unit power per example;
     AWGN of variance ``10 ** (-snr/10)`` is added; the decoder (five ConvTranspose2d with
     PReLU, sigmoid at the end) maps it back to an image.
+
+    The defaults (``norm="none"``, ``center_input=False``) are the paper's network. Two
+    switches mirror options semcom's DeepJSCC may have: ``norm="batch"`` / ``"group"`` put
+    a BatchNorm2d / GroupNorm (4 channels per group) after every hidden (transposed)
+    convolution, before its PReLU, and
+    ``center_input=True`` feeds the encoder ``2x - 1`` instead of ``x``.
     """
 
     def __init__(
@@ -83,22 +102,40 @@ class PlainDeepJSCC(nn.Module):
         image_size: tuple[int, int] = (32, 32),
         cbr: float = 1 / 6,
         width: int = 32,
+        norm: str = "none",
+        center_input: bool = False,
     ) -> None:
         super().__init__()
+        if norm not in ("none", "batch", "group"):
+            raise ValueError(f"norm must be 'none', 'batch' or 'group', got {norm!r}")
         h, w = image_size
         self.k = round(cbr * in_channels * h * w)
         self.latent_hw = (h // 4, w // 4)
         self.c = math.ceil(2 * self.k / (self.latent_hw[0] * self.latent_hw[1]))
+        self.center_input = center_input
+        self.norm = norm
         half = max(width // 2, 1)
+
+        def block(layer: nn.Module, cout: int, hidden: bool) -> list[nn.Module]:
+            bn: list[nn.Module] = []
+            if hidden and norm == "batch":
+                bn = [nn.BatchNorm2d(cout)]
+            elif hidden and norm == "group":  # 4 channels per group, as semcom's
+                bn = [nn.GroupNorm(max(cout // 4, 1), cout)]
+            return [layer, *bn, nn.PReLU(cout)]
+
         enc: list[nn.Module] = []
-        for cin, cout, stride in (
-            (in_channels, half, 2),
-            (half, width, 2),
-            (width, width, 1),
-            (width, width, 1),
-            (width, self.c, 1),
+        for i, (cin, cout, stride) in enumerate(
+            (
+                (in_channels, half, 2),
+                (half, width, 2),
+                (width, width, 1),
+                (width, width, 1),
+                (width, self.c, 1),
+            )
         ):
-            enc += [nn.Conv2d(cin, cout, 5, stride=stride, padding=2), nn.PReLU(cout)]
+            conv = nn.Conv2d(cin, cout, 5, stride=stride, padding=2)
+            enc += block(conv, cout, hidden=i < 4)
         self.encoder = nn.Sequential(*enc)
         dec: list[nn.Module] = []
         for cin, cout, stride in (
@@ -107,12 +144,10 @@ class PlainDeepJSCC(nn.Module):
             (width, width, 1),
             (width, half, 2),
         ):
-            dec += [
-                nn.ConvTranspose2d(
-                    cin, cout, 5, stride=stride, padding=2, output_padding=stride - 1
-                ),
-                nn.PReLU(cout),
-            ]
+            deconv = nn.ConvTranspose2d(
+                cin, cout, 5, stride=stride, padding=2, output_padding=stride - 1
+            )
+            dec += block(deconv, cout, hidden=True)
         dec += [
             nn.ConvTranspose2d(half, in_channels, 5, stride=2, padding=2, output_padding=1),
             nn.Sigmoid(),
@@ -122,7 +157,7 @@ class PlainDeepJSCC(nn.Module):
     def forward(self, x: torch.Tensor, snr_db: float | None = SNR_DB) -> torch.Tensor:
         """``x: [B, C, H, W]`` -> ``x_hat``; ``snr_db=None`` turns the noise off."""
         b = x.shape[0]
-        z = self.encoder(x)
+        z = self.encoder(x * 2 - 1 if self.center_input else x)
         reals = z.flatten(1)[:, : 2 * self.k]
         sym = torch.view_as_complex(reals.reshape(b, self.k, 2).contiguous())
         power = sym.real.pow(2).add(sym.imag.pow(2)).mean(dim=1, keepdim=True)
@@ -139,16 +174,36 @@ class PlainDeepJSCC(nn.Module):
         return out
 
 
-def map_library_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """semcom's DeepJSCC keys -> :class:`PlainDeepJSCC` keys.
+def map_library_state_dict(
+    lib_sd: dict[str, torch.Tensor], plain_sd: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """semcom's DeepJSCC state_dict -> one with :class:`PlainDeepJSCC`'s keys.
 
-    semcom nests each encoder layer as ``Sequential(conv, prelu)`` (``encoder.{i}.{j}.*``);
-    the plain copy is flat (``encoder.{2i+j}.*``). Decoder keys are the same.
+    semcom nests its layers (``encoder.{block}.{layer}.*``, ...) where the plain copy is
+    flat (``encoder.{i}.*``); both register the same tensors in the same order, so the
+    mapping pairs them by position within ``encoder.`` and within ``decoder.``, and
+    checks that every pair has the same tensor name (weight, bias, running_mean, ...)
+    and shape. Raises ``RuntimeError`` on any mismatch.
     """
     out: dict[str, torch.Tensor] = {}
-    for key, value in sd.items():
-        m = re.fullmatch(r"encoder\.(\d+)\.(\d+)\.(.+)", key)
-        out[f"encoder.{2 * int(m[1]) + int(m[2])}.{m[3]}" if m else key] = value
+    for part in ("encoder.", "decoder."):
+        lib_items = [(k, v) for k, v in lib_sd.items() if k.startswith(part)]
+        plain_keys = [k for k in plain_sd if k.startswith(part)]
+        if len(lib_items) != len(plain_keys):
+            raise RuntimeError(
+                f"{part[:-1]}: semcom has {len(lib_items)} tensors, plain copy {len(plain_keys)}"
+            )
+        for (lib_key, value), plain_key in zip(lib_items, plain_keys, strict=True):
+            same_kind = lib_key.rsplit(".", 1)[-1] == plain_key.rsplit(".", 1)[-1]
+            if not same_kind or value.shape != plain_sd[plain_key].shape:
+                raise RuntimeError(
+                    f"cannot map {lib_key} {list(value.shape)} onto "
+                    f"{plain_key} {list(plain_sd[plain_key].shape)}"
+                )
+            out[plain_key] = value
+    extra = [k for k in lib_sd if not k.startswith(("encoder.", "decoder."))]
+    if extra:
+        raise RuntimeError(f"semcom state_dict has tensors outside encoder/decoder: {extra}")
     return out
 
 
@@ -176,13 +231,52 @@ def _count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _build_library(device: torch.device) -> tuple[nn.Module, nn.Module]:
-    """(SemanticLink, its codec) for deepjscc cbr 1/6 over AWGN."""
+def _build_library(device: torch.device, norm: str) -> tuple[nn.Module, Any]:
+    """(SemanticLink, its codec): deepjscc cbr 1/6 over AWGN.
+
+    ``norm="default"`` is exactly ``create_codec("deepjscc", cbr=1/6)``; ``"none"`` or
+    ``"batch"`` pass ``norm=`` to the codec (semcom versions that have that option).
+    """
     import semcom
 
-    codec = semcom.create_codec("deepjscc", cbr=CBR, width=WIDTH)
+    kwargs: dict[str, Any] = {} if norm == "default" else {"norm": norm}
+    codec = semcom.create_codec("deepjscc", cbr=CBR, **kwargs)
     link = semcom.SemanticLink(codec, semcom.create_channel("awgn")).to(device)
     return link, codec
+
+
+def _detect_center_input(codec: Any) -> bool:
+    """Whether semcom's ``analysis`` feeds its encoder ``x`` (False) or ``2x - 1`` (True)."""
+    was_training = codec.training
+    codec.eval()
+    x = torch.rand(2, *IMAGE_SHAPE, device=next(codec.parameters()).device)
+    with torch.inference_mode():
+        got = codec.analysis(x, torch.full((2,), SNR_DB, device=x.device))
+        plain_in = codec.encoder(x)
+        centred = codec.encoder(x * 2 - 1)
+    codec.train(was_training)
+    if torch.allclose(got, plain_in, atol=EQUIV_TOL):
+        return False
+    if torch.allclose(got, centred, atol=EQUIV_TOL):
+        return True
+    raise RuntimeError(
+        "semcom's DeepJSCC.analysis(x) is neither encoder(x) nor encoder(2x - 1): "
+        "update PlainDeepJSCC to mirror it"
+    )
+
+
+def build_pair(device: torch.device, norm: str) -> tuple[nn.Module, Any, PlainDeepJSCC]:
+    """semcom's link and codec, and a plain copy built to the same architecture."""
+    link, codec = _build_library(device, norm)
+    plain = PlainDeepJSCC(
+        IMAGE_SHAPE[0],
+        IMAGE_SHAPE[1:],
+        CBR,
+        width=getattr(codec, "width", WIDTH),
+        norm=getattr(codec, "norm", "none"),
+        center_input=_detect_center_input(codec),
+    ).to(device)
+    return link, codec, plain
 
 
 def _rss_now_bytes() -> int | None:
@@ -204,11 +298,10 @@ def _maxrss_bytes() -> int:
 # --------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------
-def _time_block(fn: Callable[[], object], iters: int, device: torch.device) -> float:
+def _time_call(fn: Callable[[], object], device: torch.device) -> float:
     _sync(device)
     t0 = time.perf_counter()
-    for _ in range(iters):
-        fn()
+    fn()
     _sync(device)
     return time.perf_counter() - t0
 
@@ -218,26 +311,25 @@ def compare(
     batch: int,
     device: torch.device,
     budget_s: float,
-    block_s: float,
     warmup_s: float,
     min_rounds: int = 5,
 ) -> dict[str, Any]:
     """Time ``fns`` (``library`` and ``plain``) interleaved; images/s medians and the ratio.
 
-    After a warm-up, rounds are run until ``budget_s`` is spent (at least ``min_rounds``):
-    each round times one block of the same number of iterations (about ``block_s``) for
-    each contender, in alternating order. Short blocks keep the two contenders' samples
-    close in time, so a burst of load from another process hits both alike.
+    After a warm-up (alternating, ``warmup_s`` in all), rounds are run until ``budget_s``
+    is spent (at least ``min_rounds``): each round times one call of each contender, in
+    alternating order (A B, B A, ...), each call timed on its own. Per-call timing with
+    medians ignores the stalls a busy shared machine adds to some calls (with 2 threads
+    on 2 busy cores a single call can stall for 100+ ms), and the alternation makes a
+    burst of load hit both contenders alike.
     """
     names = list(fns)
-    per_iter = dict.fromkeys(names, 0.0)
-    for name in names * 2:  # warm-up, alternating; the second pass calibrates
-        iters, spent = 0, 0.0
-        while spent < warmup_s / 4 or iters < 2:
-            spent += _time_block(fns[name], 1, device)
-            iters += 1
-        per_iter[name] = spent / iters
-    iters = max(1, round(block_s / min(per_iter.values())))
+    t_start = time.perf_counter()
+    t_end = t_start + warmup_s
+    n = 0
+    while n < 2 or time.perf_counter() < t_end:
+        _time_call(fns[names[n % 2]], device)
+        n += 1
     samples: dict[str, list[float]] = {n: [] for n in names}
     ratios: list[float] = []
     gc.collect()
@@ -246,28 +338,32 @@ def compare(
         order = names if len(ratios) % 2 == 0 else names[::-1]
         this: dict[str, float] = {}
         for name in order:
-            this[name] = batch * iters / _time_block(fns[name], iters, device)
+            this[name] = batch / _time_call(fns[name], device)
             samples[name].append(this[name])
         ratios.append(this["library"] / this["plain"])
-    lib_best, plain_best = max(samples["library"]), max(samples["plain"])
+    med = {n: statistics.median(s) for n, s in samples.items()}
+    # The verdict uses the median of the paired (same-round) ratios: on a shared machine
+    # the per-call times are often bimodal (calls that stalled and calls that did not),
+    # and the ratio of the two medians can then land on different modes.
     ratio = statistics.median(ratios)
     return {
         "batch": batch,
-        "iters_per_block": iters,
         "rounds": len(ratios),
         **{
             n: {
-                "median_img_s": statistics.median(s),
+                "median_img_s": med[n],
                 "best_img_s": max(s),
                 "worst_img_s": min(s),
             }
             for n, s in samples.items()
         },
         "ratio_library_over_plain": ratio,
-        "ratio_q1": _quantile(ratios, 0.25),
-        "ratio_q3": _quantile(ratios, 0.75),
-        "ratio_of_best": lib_best / plain_best,
+        "ratio_of_medians": med["library"] / med["plain"],
+        "paired_ratio_q1": _quantile(ratios, 0.25),
+        "paired_ratio_q3": _quantile(ratios, 0.75),
+        "ratio_of_best": max(samples["library"]) / max(samples["plain"]),
         "target_met": ratio >= TARGET_RATIO,
+        "wall_s": time.perf_counter() - t_start,
     }
 
 
@@ -299,38 +395,58 @@ def _make_train_step(
 # --------------------------------------------------------------------------------------
 # Memory
 # --------------------------------------------------------------------------------------
-def _training_closure(contender: str, device: torch.device) -> Callable[[], object]:
+def _training_closure(contender: str, device: torch.device, norm: str) -> Callable[[], object]:
     x = torch.rand(TRAIN_BATCH, *IMAGE_SHAPE, device=device)
+    link, _, plain = build_pair(device, norm)
     if contender == "library":
-        link, _ = _build_library(device)
         link.train()
         return _make_train_step(lambda v: link(v, snr_db=SNR_DB)["x_hat"], link.parameters(), x)
-    plain = PlainDeepJSCC(IMAGE_SHAPE[0], IMAGE_SHAPE[1:], CBR, WIDTH).to(device)
     plain.train()
     return _make_train_step(lambda v: plain(v, SNR_DB), plain.parameters(), x)
 
 
-def memory_child(contender: str, steps: int) -> dict[str, Any]:
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark (Linux >= 4.0: ``echo 5 > /proc/self/clear_refs``).
+
+    After this, ``ru_maxrss`` (and VmHWM) restart from the current RSS. Returns False
+    where it is not possible.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def memory_child(contender: str, steps: int, norm: str) -> dict[str, Any]:
     """In a fresh CPU process: peak RSS growth over ``steps`` training steps."""
-    torch.set_num_threads(os.cpu_count() or 1)
-    step = _training_closure(contender, torch.device("cpu"))
+    step = _training_closure(contender, torch.device("cpu"), norm)
     gc.collect()
+    reset = _reset_peak_rss()
     before_now = _rss_now_bytes()
     before_peak = _maxrss_bytes()
     for _ in range(steps):
         step()
     peak = _maxrss_bytes()
     base = before_now if before_now is not None else before_peak
+    if reset:
+        baseline = "peak mark reset via /proc/self/clear_refs; baseline = current RSS"
+    elif peak <= before_peak:
+        baseline = "no reset possible and the peak predates the steps: growth is an upper bound"
+    else:
+        baseline = "no reset possible; baseline = RSS before the steps"
     return {
         "contender": contender,
         "baseline_rss_mib": base / 2**20,
         "peak_rss_mib": peak / 2**20,
         "growth_mib": max(0, peak - base) / 2**20,
-        "baseline": "current RSS (/proc/self/statm)" if before_now else "ru_maxrss",
+        "peak_reset": reset,
+        "baseline": baseline,
     }
 
 
-def measure_memory(device: torch.device, steps: int, script: str) -> dict[str, Any]:
+def measure_memory(device: torch.device, steps: int, script: str, norm: str) -> dict[str, Any]:
     """Peak memory of the training benchmark for each contender."""
     out: dict[str, Any] = {}
     if device.type == "cuda":
@@ -342,7 +458,7 @@ def measure_memory(device: torch.device, steps: int, script: str) -> dict[str, A
             gc.collect()
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats(device)
-            step = _training_closure(contender, device)
+            step = _training_closure(contender, device, norm)
             for _ in range(steps):
                 step()
             _sync(device)
@@ -350,12 +466,24 @@ def measure_memory(device: torch.device, steps: int, script: str) -> dict[str, A
             del step
         return out
     out["method"] = (
-        "CPU: peak RSS growth (resource.getrusage ru_maxrss minus the RSS just before "
-        "the first step), fresh child process per contender"
+        "CPU: peak RSS growth = resource.getrusage ru_maxrss after the steps minus the RSS "
+        "just before the first step, the kernel's peak mark reset there "
+        "(/proc/self/clear_refs); fresh child process per contender"
     )
     for contender in ("library", "plain"):
         proc = subprocess.run(
-            [sys.executable, script, "--_memory-child", contender, "--_steps", str(steps)],
+            [
+                sys.executable,
+                script,
+                "--_memory-child",
+                contender,
+                "--_steps",
+                str(steps),
+                "--threads",
+                str(torch.get_num_threads()),
+                "--norm",
+                norm,
+            ],
             capture_output=True,
             text=True,
             check=False,
@@ -369,28 +497,57 @@ def measure_memory(device: torch.device, steps: int, script: str) -> dict[str, A
 # --------------------------------------------------------------------------------------
 # Equivalence
 # --------------------------------------------------------------------------------------
+def _perturb_(model: nn.Module, seed: int = 0) -> None:
+    """Give every weight and BatchNorm statistic distinct random values, in place.
+
+    Default initialisations repeat values (PReLU slopes all 0.25, BatchNorm mean 0 and
+    variance 1), which would let a wrongly mapped tensor pass the equivalence check.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if not t.is_floating_point():
+                continue
+            r = torch.rand(t.shape, generator=gen).to(t.device)
+            if name.endswith("running_var"):
+                t.copy_(0.5 + r)
+            elif name.endswith(("running_mean", "bias")) or t.ndim == 1:
+                t.add_((r - 0.5) * 0.2)
+            else:
+                t.mul_(0.8 + 0.4 * r)
+
+
 def check_equivalence(link: nn.Module, codec: Any, plain: PlainDeepJSCC) -> dict[str, Any]:
-    """Same parameter count, same output with the same weights; raise if not."""
+    """Same parameter count, same output with the same weights; raise if not.
+
+    Works on copies with perturbed weights; afterwards ``plain`` holds ``codec``'s
+    (unperturbed) weights, so both contenders start training from the same point.
+    """
     n_lib, n_plain = _count_params(codec), _count_params(plain)
     if n_lib != n_plain:
         raise RuntimeError(f"parameter counts differ: semcom {n_lib} vs plain {n_plain}")
-    plain.load_state_dict(map_library_state_dict(codec.state_dict()), strict=True)
-    link.eval()
+    lib_link = copy.deepcopy(link)
+    lib_codec = lib_link.codec
+    _perturb_(lib_codec)
+    plain_sd = plain.state_dict()
+    plain.load_state_dict(map_library_state_dict(lib_codec.state_dict(), plain_sd), strict=True)
+    lib_link.eval()
     plain.eval()
     device = next(plain.parameters()).device
-    x = torch.rand(8, *IMAGE_SHAPE, device=device, generator=None)
+    x = torch.rand(8, *IMAGE_SHAPE, device=device)
     with torch.inference_mode():
-        lib_clean = codec.decode(codec.encode(x, SNR_DB), SNR_DB)
+        lib_clean = lib_codec.decode(lib_codec.encode(x, SNR_DB), SNR_DB)
         plain_clean = plain(x, None)
         diff_clean = (lib_clean - plain_clean).abs().max().item()
         # With noise: same global seed -> the same torch.randn draw in both.
         torch.manual_seed(1234)
-        lib_noisy = link(x, snr_db=SNR_DB)["x_hat"]
+        lib_noisy = lib_link(x, snr_db=SNR_DB)["x_hat"]
         torch.manual_seed(1234)
         plain_noisy = plain(x, SNR_DB)
         diff_noisy = (lib_noisy - plain_noisy).abs().max().item()
         # Sanity: the noise is actually there (10 dB changes the output).
         noise_effect = (lib_noisy - lib_clean).abs().max().item()
+    plain.load_state_dict(map_library_state_dict(codec.state_dict(), plain_sd), strict=True)
     result = {
         "params_library": n_lib,
         "params_plain": n_plain,
@@ -415,16 +572,17 @@ def _fmt_line(label: str, res: dict[str, Any]) -> str:
     met = "met" if res["target_met"] else "NOT met"
     return (
         f"{label:<22}{lib:>11.1f}{pl:>11.1f}{ratio:>8.3f}"
-        f"{res['ratio_q1']:>7.2f}-{res['ratio_q3']:<5.2f}{res['ratio_of_best']:>8.3f}"
+        f"{res['paired_ratio_q1']:>7.2f}-{res['paired_ratio_q3']:<5.2f}"
+        f"{res['ratio_of_medians']:>8.3f}{res['ratio_of_best']:>7.3f}"
         f"{res['rounds']:>7}  target >= {TARGET_RATIO:.2f}: {met}"
     )
 
 
-# quick / full settings: seconds of timed rounds per comparison, block length, warm-up,
+# quick / full settings: seconds of timed rounds per line, seconds of warm-up per line,
 # training steps in the memory measurement.
 SETTINGS = {
-    "quick": {"budget_s": 6.0, "block_s": 0.05, "warmup_s": 1.0, "mem_steps": 4},
-    "full": {"budget_s": 50.0, "block_s": 0.1, "warmup_s": 4.0, "mem_steps": 8},
+    "quick": {"budget_s": 4.0, "warmup_s": 0.5, "min_rounds": 3, "mem_steps": 2},
+    "full": {"budget_s": 50.0, "warmup_s": 4.0, "min_rounds": 7, "mem_steps": 8},
 }
 
 
@@ -437,21 +595,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout (table on stderr)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads for both contenders (default: os.cpu_count())",
+    )
+    parser.add_argument(
+        "--norm",
+        choices=("default", "none", "batch", "group"),
+        default="default",
+        help="semcom DeepJSCC norm option: 'default' = create_codec('deepjscc', cbr=1/6) "
+        "as is; 'none' = the paper's network; the plain copy is built to match",
+    )
     parser.add_argument("--_memory-child", dest="memory_child", help=argparse.SUPPRESS)
     parser.add_argument("--_steps", dest="steps", type=int, default=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    threads = args.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
     if args.memory_child:
-        print(json.dumps(memory_child(args.memory_child, args.steps)))
+        print(json.dumps(memory_child(args.memory_child, args.steps, args.norm)))
         return 0
 
     out = sys.stderr if args.json else sys.stdout
-    threads = os.cpu_count() or 1
-    torch.set_num_threads(threads)
     torch.manual_seed(0)
     device = _resolve_device(args.device)
     cfg = SETTINGS["quick" if args.quick else "full"]
-    timing = {k: cfg[k] for k in ("budget_s", "block_s", "warmup_s")}
+    timing = {k: cfg[k] for k in ("budget_s", "warmup_s", "min_rounds")}
     started = time.perf_counter()
 
     env = {
@@ -461,6 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        "loadavg_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "device": str(device),
         "cuda_device": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
         "mode": "quick" if args.quick else "full",
@@ -468,13 +640,23 @@ def main(argv: list[str] | None = None) -> int:
     }
     _log(
         f"semcom link benchmark: torch {env['torch']}, device {device}, {threads} threads, "
-        f"{env['mode']} (~{cfg['budget_s']:g} s of interleaved ~{cfg['block_s']:g} s blocks "
+        f"{env['mode']} (~{cfg['budget_s']:g} s of interleaved, individually timed calls "
         f"per line), deepjscc cbr 1/6, 3x32x32, AWGN {SNR_DB:g} dB",
         out,
     )
 
-    link, codec = _build_library(device)
-    plain = PlainDeepJSCC(IMAGE_SHAPE[0], IMAGE_SHAPE[1:], CBR, WIDTH).to(device)
+    link, codec, plain = build_pair(device, args.norm)
+    network = {
+        "norm_arg": args.norm,
+        "codec_config": codec.config(),
+        "plain_norm": plain.norm,
+        "plain_center_input": plain.center_input,
+    }
+    _log(
+        f"network: semcom codec config {network['codec_config']}; plain copy built with "
+        f"norm={plain.norm!r}, center_input={plain.center_input}",
+        out,
+    )
     equiv = check_equivalence(link, codec, plain)
     _log(
         f"equivalence: params semcom {equiv['params_library']} == plain "
@@ -487,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     _log(
         f"\n{'images/s (median)':<22}{'semcom':>11}{'plain':>11}{'ratio':>8}"
-        f"{'IQR':>10}{'':>3}{'best':>8}{'rounds':>7}",
+        f"{'IQR':>10}{'':>3}{'med/med':>8}{'best':>7}{'rounds':>7}",
         out,
     )
 
@@ -519,12 +701,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     _log(_fmt_line(f"train step, batch {TRAIN_BATCH}", results[key]), out)
     _log(
-        "ratio = median over rounds of library/plain (IQR = its quartiles); best = ratio of "
-        "the two best rounds",
+        "ratio = median over rounds of semcom/plain (one call each per round, adjacent in "
+        "time), IQR = its quartiles;\nmed/med = semcom median / plain median; best = ratio "
+        "of the two fastest calls",
         out,
     )
 
-    memory = measure_memory(device, cfg["mem_steps"], os.path.abspath(__file__))
+    memory = measure_memory(device, cfg["mem_steps"], os.path.abspath(__file__), args.norm)
     _log(
         f"\npeak memory, training batch {TRAIN_BATCH} ({cfg['mem_steps']} steps). "
         f"Method: {memory['method']}",
@@ -541,13 +724,20 @@ def main(argv: list[str] | None = None) -> int:
                 out,
             )
     elapsed = time.perf_counter() - started
-    _log(f"\ntotal {elapsed:.1f} s", out)
+    load_end = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    env["loadavg_at_end"] = load_end
+    _log(
+        f"\ntotal {elapsed:.1f} s; load average (1/5/15 min) at start "
+        f"{env['loadavg_at_start']}, at end {load_end}",
+        out,
+    )
 
     if args.json:
         print(
             json.dumps(
                 {
                     "env": env,
+                    "network": network,
                     "equivalence": equiv,
                     "throughput": results,
                     "memory": memory,

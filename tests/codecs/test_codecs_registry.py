@@ -97,7 +97,7 @@ def test_noiseless_link_is_deterministic() -> None:
         ({"cbr": "one sixth"}, "cannot parse cbr"),
         ({"in_channels": 2}, "in_channels must be 1 or 3"),
         ({"widht": 3}, "has no option 'widht'"),
-        ({"norm": "layer"}, "unknown norm 'layer'; choose one of: batch, none"),
+        ({"norm": "layer"}, "unknown norm 'layer'; choose one of: group, batch, none"),
         ({"width": 1}, "width must be at least 2"),
     ],
 )
@@ -119,9 +119,24 @@ def test_unknown_codec_lists_choices() -> None:
         create_codec("nope")
 
 
-def test_paper_exact_deepjscc_has_no_batch_norm() -> None:
+@pytest.mark.parametrize(
+    ("norm", "layer"), [("group", torch.nn.GroupNorm), ("batch", torch.nn.BatchNorm2d)]
+)
+def test_deepjscc_norm_options(norm: str, layer: type) -> None:
+    codec = create_codec("deepjscc", norm=norm)
+    assert any(isinstance(m, layer) for m in codec.modules())
     paper = create_codec("deepjscc", norm="none")
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in paper.modules())
-    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in create_codec("deepjscc").modules())
+    assert not any(
+        isinstance(m, torch.nn.GroupNorm | torch.nn.BatchNorm2d) for m in paper.modules()
+    )
     out = paper(torch.rand(2, 3, 32, 32), create_channel("awgn"), 10.0)
     assert out["x_hat"].shape == (2, 3, 32, 32)
+
+
+def test_group_norm_output_does_not_depend_on_the_batch() -> None:
+    codec = create_codec("deepjscc").train()
+    x = torch.rand(4, 3, 32, 32)
+    with torch.no_grad():
+        together = codec.decode(codec.encode(x))
+        alone = torch.cat([codec.decode(codec.encode(x[i : i + 1])) for i in range(4)])
+    assert torch.allclose(together, alone, atol=1e-5)

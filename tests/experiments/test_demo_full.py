@@ -26,6 +26,7 @@ def test_full_demo_from_the_console_script(tmp_path: Path) -> None:
     awgn = [r.psnr_db for r in sorted(rows, key=lambda r: r.snr_db) if r.channel == "awgn"]
     ray = [r.psnr_db for r in sorted(rows, key=lambda r: r.snr_db) if r.channel == "rayleigh-block"]
     assert awgn == sorted(awgn), awgn  # more SNR, better pictures
-    assert awgn[-1] - awgn[0] > 2.0, awgn
+    assert ray == sorted(ray), ray
     assert awgn[-1] > 24.0, awgn  # a trained link, far above the ~13 dB of a constant image
+    assert ray[0] < awgn[0] - 1.0, (ray, awgn)  # deep fades hurt at low SNR
     assert all(r < a + 0.5 for r, a in zip(ray, awgn, strict=True)), (ray, awgn)

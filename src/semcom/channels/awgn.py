@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from semcom.channels.base import Channel, complex_normal, noise_variance
+from semcom.channels.base import Channel
 from semcom.registry import CHANNELS
 
 
@@ -40,8 +40,10 @@ def awgn_noise(
         >>> n.shape, n.dtype
         (torch.Size([2, 4]), torch.complex64)
     """
-    sigma = noise_variance(snr_db).sqrt().unsqueeze(1)
-    return complex_normal(shape, device, generator) * sigma
+    # one draw of [B, k, 2] reals, scaled by sigma / sqrt(2) per row: CN(0, sigma^2)
+    scale = torch.pow(10.0, snr_db * -0.05).mul_(0.5**0.5).view(-1, 1, 1)
+    re_im = torch.randn((*shape, 2), device=device, generator=generator).mul_(scale)
+    return torch.view_as_complex(re_im)
 
 
 @CHANNELS.register("awgn", summary="complex AWGN, no fading (csi = 1)")
@@ -80,4 +82,4 @@ class AWGN(Channel):
         """
         b, k = x.shape
         y = x + awgn_noise((b, k), snr_db, x.device, generator)
-        return y, torch.ones_like(y)
+        return y, torch.ones((), dtype=y.dtype, device=y.device).expand_as(y)  # a view

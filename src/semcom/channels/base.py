@@ -22,7 +22,12 @@ from semcom.errors import SemcomError
 
 def snr_tensor(snr_db: float | torch.Tensor, batch: int, device: torch.device) -> torch.Tensor:
     """Broadcast ``snr_db`` (float, ``[]`` or ``[B]``) to a ``[B] float32`` tensor in dB."""
-    t = torch.as_tensor(snr_db, dtype=torch.float32, device=device)
+    if isinstance(snr_db, torch.Tensor):
+        if snr_db.shape == (batch,) and snr_db.dtype == torch.float32 and snr_db.device == device:
+            return snr_db  # the common case inside a link: nothing to do
+        t = snr_db.to(device=device, dtype=torch.float32)
+    else:
+        return torch.full((batch,), float(snr_db), dtype=torch.float32, device=device)
     if t.ndim == 0:
         return t.expand(batch).clone()
     if t.shape != (batch,):

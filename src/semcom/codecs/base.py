@@ -132,7 +132,10 @@ class Codec(nn.Module, ABC):
         dB) is used by SNR-adaptive codecs and ignored by the others.
         """
         self._check_images(x)
-        snr = snr_tensor(snr_db, x.shape[0], x.device)
+        return self._encode(x, snr_tensor(snr_db, x.shape[0], x.device))
+
+    def _encode(self, x: torch.Tensor, snr: torch.Tensor) -> torch.Tensor:
+        """:meth:`encode` without the input checks: ``snr`` is already ``[B] float32``."""
         ph = self.padded_size[0] - self.image_size[0]
         pw = self.padded_size[1] - self.image_size[1]
         if ph or pw:
@@ -155,7 +158,10 @@ class Codec(nn.Module, ABC):
             raise SemcomError(
                 f"{self.name} decoder expects [B, {self.k}] symbols, got {list(y.shape)}"
             )
-        snr = snr_tensor(snr_db, y.shape[0], y.device)
+        return self._decode(y, snr_tensor(snr_db, y.shape[0], y.device), csi)
+
+    def _decode(self, y: torch.Tensor, snr: torch.Tensor, csi: torch.Tensor | None) -> torch.Tensor:
+        """:meth:`decode` without the input checks: ``snr`` is already ``[B] float32``."""
         reals = complex_to_real(y)
         c = self._latent_channels()
         h, w = self.latent_hw
@@ -177,10 +183,11 @@ class Codec(nn.Module, ABC):
         Returns a dict with ``x_hat`` ``[B, C, H, W] float32``, ``symbols`` and
         ``received`` ``[B, k] complex64``, ``csi`` ``[B, k] complex64``.
         """
+        self._check_images(x)
         snr = snr_tensor(snr_db, x.shape[0], x.device)
-        symbols = self.encode(x, snr)
-        received, csi = channel(symbols, snr, generator)
-        x_hat = self.decode(received, snr, csi)
+        symbols = self._encode(x, snr)
+        received, csi = channel.transmit(symbols, snr, generator)  # inputs valid by construction
+        x_hat = self._decode(received, snr, csi)
         return {"x_hat": x_hat, "symbols": symbols, "received": received, "csi": csi}
 
     @classmethod

@@ -6,20 +6,17 @@ it with PReLU, and a sigmoid on the output. The latent is trimmed to exactly ``2
 reals and power-normalised by :class:`~semcom.codecs.base.Codec`.
 
 Two choices differ from the paper's plain network, both measured on the project's
-CIFAR-10 and MNIST subsets (300 Adam steps, batch 64, AWGN 0-20 dB): the encoder sees
-the image centred to [-1, 1], and every hidden convolution is followed by batch
-normalisation (``norm="batch"``, the default). Without it the network collapses on
-MNIST's mostly-black images to an all-black output (9.8 dB PSNR at every SNR: the
-sigmoid saturates and the gradients vanish), and on CIFAR-10 it reaches 16.6 dB where
-the normalised one reaches 21.3 dB. ``norm="none"`` builds the paper's exact network.
-
-Example:
-    >>> import torch
-    >>> from semcom import create_codec, create_channel
-    >>> codec = create_codec("deepjscc", cbr="1/6")
-    >>> out = codec(torch.rand(2, 3, 32, 32), create_channel("awgn"), snr_db=10.0)
-    >>> out["x_hat"].shape, out["symbols"].shape
-    (torch.Size([2, 3, 32, 32]), torch.Size([2, 512]))
+CIFAR-10 and MNIST subsets and the bundled patches (800 Adam steps, batch 64, lr 1e-3,
+AWGN 0-20 dB; PSNR at 20 dB): the encoder sees the image centred to [-1, 1], and every
+hidden convolution is followed by group normalisation (``norm="group"``, the default).
+Without normalisation the network collapses on MNIST's mostly-black images to an
+all-black output (9.8 dB at every SNR: the sigmoid saturates and the gradients vanish);
+with it MNIST reaches 24.5 dB, CIFAR-10 22.4 dB (21.9 without) and the patches 26.6 dB
+(27.9 without). Batch normalisation (``norm="batch"``) scored 25.3 / 23.4 / 26.7 but its
+evaluation-mode PSNR swung by 2-3 dB between epochs (running statistics of a decoder
+whose input statistics depend on the SNR), and running statistics are a known failure
+mode under non-IID federated clients; group normalisation has none and gives the same
+output whatever the batch. ``norm="none"`` builds the paper's exact network.
 """
 
 from __future__ import annotations
@@ -33,11 +30,17 @@ from semcom.codecs.base import Codec
 from semcom.errors import SemcomError
 from semcom.registry import CODECS
 
-NORMS = ("batch", "none")
+NORMS = ("group", "batch", "none")
+#: Channels per group of the group normalisation.
+GROUP_SIZE = 4
 
 
 def _norm(kind: str, channels: int) -> list[nn.Module]:
-    return [nn.BatchNorm2d(channels)] if kind == "batch" else []
+    if kind == "group":
+        return [nn.GroupNorm(max(channels // GROUP_SIZE, 1), channels)]
+    if kind == "batch":
+        return [nn.BatchNorm2d(channels)]
+    return []
 
 
 def _conv(cin: int, cout: int, stride: int, norm: str) -> nn.Sequential:
@@ -59,8 +62,8 @@ class DeepJSCC(Codec):
         image_size: ``(H, W)`` pixels.
         cbr: bandwidth ratio k / (C*H*W) (default 1/6; 1/12 and 1/3 work too).
         width: channels of the hidden layers (paper: 16 then 32).
-        norm: ``"batch"`` (batch normalisation after every hidden convolution, default)
-            or ``"none"`` (the paper's exact network; see the module docstring).
+        norm: normalisation after every hidden convolution: ``"group"`` (default),
+            ``"batch"`` or ``"none"`` (the paper's exact network; see the module docstring).
     """
 
     name = "deepjscc"
@@ -72,7 +75,7 @@ class DeepJSCC(Codec):
         image_size: tuple[int, int] | list[int] = (32, 32),
         cbr: float | str = 1 / 6,
         width: int = 32,
-        norm: str = "batch",
+        norm: str = "group",
     ) -> None:
         super().__init__(in_channels, image_size, cbr)
         if norm not in NORMS:
