@@ -25,7 +25,7 @@ def test_deepjscc_learns_cifar10_over_awgn_and_rayleigh(tmp_path: Path) -> None:
             data=spec,
             channel="awgn",
             snr_db=(0.0, 20.0),
-            time_budget_min=2.0,
+            epochs=12,
             batch_size=64,
             out=str(tmp_path / "run"),
             device="cpu",
@@ -43,7 +43,7 @@ def test_deepjscc_learns_cifar10_over_awgn_and_rayleigh(tmp_path: Path) -> None:
     )
     awgn = [r.psnr_db for r in rows if r.channel == "awgn"]
     assert awgn == sorted(awgn), awgn
-    assert awgn[-1] > 22.0, awgn
+    assert awgn[-1] > 21.5, awgn  # 22.4 dB measured after ~800 steps; ~13 dB untrained
     ray = [r.psnr_db for r in rows if r.channel == "rayleigh-block"]
     assert ray[-1] < awgn[-1] + 0.5, (ray, awgn)
 
@@ -57,7 +57,7 @@ def test_deepjscc_learns_greyscale_mnist(tmp_path: Path) -> None:
             data=spec,
             channel="awgn",
             snr_db=(0.0, 20.0),
-            time_budget_min=1.0,
+            epochs=3,
             batch_size=64,
             out=str(tmp_path / "run"),
             device="cpu",
@@ -68,4 +68,4 @@ def test_deepjscc_learns_greyscale_mnist(tmp_path: Path) -> None:
     test = load_images(f"npz:{MNIST}#test", "eval").head(1000)
     rows = sweep_codecs({"m": result.codec}, test, ["awgn"], [0.0, 20.0], progress=False)
     assert rows[1].psnr_db > rows[0].psnr_db
-    assert rows[1].psnr_db > 18.0, rows
+    assert rows[1].psnr_db > 20.0, rows  # 24.5 dB measured after ~800 steps; 9.8 collapsed
