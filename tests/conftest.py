@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
 
 def smooth_images(n: int, size: int, channels: int, seed: int) -> np.ndarray:
     """``[n, size, size(, 3)] uint8`` smooth random images (low-frequency blobs)."""
