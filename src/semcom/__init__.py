@@ -21,6 +21,7 @@ from semcom.registry import (
     create_partitioner,
 )
 from semcom.seeding import make_generator, seed_everything
+from semcom.zoo import load
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ __all__ = [
     "create_channel",
     "create_codec",
     "create_partitioner",
+    "load",
     "make_generator",
     "seed_everything",
 ]

@@ -121,8 +121,14 @@ def save_hashed(payload: dict[str, Any], out_dir: Path, stem: str) -> Path:
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read and validate a final codec checkpoint (hash checked when the name carries one)."""
-    p = Path(path)
+    """Read and validate a codec checkpoint: a file path or ``zoo:NAME``.
+
+    The hash is checked when the file name carries one, and always for zoo weights
+    (against the model card's sha256).
+    """
+    from semcom.zoo.store import is_zoo_spec, verified_weights
+
+    p = verified_weights(str(path).removeprefix("zoo:")) if is_zoo_spec(path) else Path(path)
     raw = _read(p)
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise SemcomError(f"checkpoint {str(p)!r} is not a semcom codec checkpoint")

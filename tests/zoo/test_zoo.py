@@ -1,0 +1,131 @@
+"""The zoo: shipped weights, hash checks, cards that match what the weights measure."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+
+import semcom
+from semcom.cli.app import main
+from semcom.data import load_images
+from semcom.errors import SemcomError
+from semcom.evaluation import evaluate_codec
+from semcom.train import load_checkpoint
+from semcom.zoo import CARDS, get_card, names, verified_weights, weights_path
+from semcom.zoo import store as zoo_store
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+REQUIRED = {"deepjscc-cifar10-awgn", "deepjscc-cifar10-rayleigh", "deepjscc-mnist-awgn"}
+
+
+def test_the_first_models_are_there() -> None:
+    assert set(names()) >= REQUIRED
+
+
+@pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
+def test_card_matches_its_weights(card: semcom.zoo.ModelCard) -> None:
+    path = verified_weights(card.name)
+    assert path == weights_path(card.name)
+    ckpt = load_checkpoint(f"zoo:{card.name}")
+    assert ckpt.codec_name == card.codec
+    assert ckpt.codec_config["cbr"] == pytest.approx(card.cbr)
+    assert ckpt.train_config["channel"] == card.channel
+    assert tuple(ckpt.train_config["snr_db"]) == card.snr_db
+    assert len(ckpt.history) == card.epochs
+    assert card.recipe.startswith("semcom train ")
+    assert f"--channel {card.channel}" in card.recipe
+    assert {p.channel for p in card.psnr_table} >= {card.channel}
+
+
+def test_load_returns_a_ready_link() -> None:
+    link = semcom.load("zoo:deepjscc-mnist-awgn")
+    assert not link.training
+    assert link.codec.in_channels == 1
+    out = link(torch.rand(2, 1, 28, 28), snr_db=10.0)
+    assert out["x_hat"].shape == (2, 1, 28, 28)
+    ray = semcom.load("zoo:deepjscc-cifar10-awgn", channel="rayleigh-fast")
+    assert ray.channel.__class__.__name__ == "RayleighFast"
+
+
+def test_unknown_name_lists_the_available_ones() -> None:
+    with pytest.raises(SemcomError, match=r"unknown zoo model 'nope'; available: deepjscc-"):
+        get_card("zoo:nope")
+
+
+def test_a_hash_mismatch_refuses_to_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    card = get_card("deepjscc-cifar10-awgn")
+    forged = dataclasses.replace(card, sha256="0" * 64)
+    monkeypatch.setitem(zoo_store._BY_NAME, card.name, forged)
+    with pytest.raises(SemcomError, match=r"do not match their card.*refusing to load"):
+        load_checkpoint("zoo:deepjscc-cifar10-awgn")
+
+
+def test_cli_zoo_list_show_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["zoo", "list", "--json"]) == 0
+    assert {r["name"] for r in json.loads(capsys.readouterr().out)} >= REQUIRED
+    assert main(["zoo", "show", "zoo:deepjscc-cifar10-rayleigh", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["sha256"] == get_card("deepjscc-cifar10-rayleigh").sha256
+    assert main(["zoo", "show", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "available: deepjscc-cifar10-awgn" in err[0]
+
+
+def test_sweep_accepts_zoo_names(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(
+        [
+            "sweep",
+            "--checkpoint",
+            "zoo:deepjscc-cifar10-awgn",
+            "--data",
+            "patches",
+            "--snr-db",
+            "10",
+            "--limit",
+            "16",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["method"] == "deepjscc-cifar10-awgn"
+    assert rows[0]["psnr_db"] > 20
+
+
+@pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
+def test_card_table_is_what_the_weights_measure(card: semcom.zoo.ModelCard) -> None:
+    spec = card.eval_data.replace("../shared/data", str(SHARED))
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} not present (project shared data)")
+    data = load_images(spec, "eval")
+    assert len(data) == card.eval_images
+    codec = load_checkpoint(f"zoo:{card.name}").build_codec()
+    psnr, _, _ = evaluate_codec(codec, data, card.channel, 10.0)
+    # the card was measured on a GPU, whose noise stream differs from the CPU's
+    assert psnr == pytest.approx(card.psnr_at(card.channel, 10.0), abs=0.3)
+
+
+@pytest.mark.slow
+def test_the_built_wheel_contains_the_weights(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    wheel = next(tmp_path.glob("semcom-*.whl"))
+    names_in = set(zipfile.ZipFile(wheel).namelist())
+    for card in CARDS:
+        assert f"semcom/zoo/weights/{card.file}" in names_in
+    assert "semcom/py.typed" in names_in
