@@ -16,7 +16,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from semcom.cli import demo, models, sweep, train, zoo
+from semcom.cli import demo, models, sweep, train, transmit, zoo
 from semcom.errors import SemcomError
 from semcom.train.progress import STDERR
 
@@ -32,6 +32,7 @@ app.command("train")(train.train_command)
 app.command("sweep")(sweep.sweep_command)
 app.command("demo")(demo.demo_command)
 app.command("models")(models.models_command)
+app.command("transmit")(transmit.transmit_command)
 app.add_typer(zoo.zoo_app, name="zoo")
 
 

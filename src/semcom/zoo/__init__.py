@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from semcom.link import SemanticLink
 from semcom.zoo.card import ModelCard, PsnrPoint
 from semcom.zoo.cards import CARDS
 from semcom.zoo.store import (
@@ -30,7 +31,7 @@ from semcom.zoo.store import (
 
 def load(
     spec: str | Path, channel: str | None = None, device: torch.device | str = "cpu"
-) -> torch.nn.Module:
+) -> SemanticLink:
     """A ready link from ``zoo:NAME`` or a checkpoint path.
 
     Args:
@@ -41,7 +42,6 @@ def load(
     Returns:
         :class:`~semcom.SemanticLink` in eval mode.
     """
-    from semcom.link import SemanticLink
     from semcom.registry import create_channel
     from semcom.train.checkpoint import load_checkpoint
 

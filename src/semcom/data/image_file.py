@@ -1,0 +1,45 @@
+"""Reading and writing single image files (PNG, JPEG, ... through Pillow).
+
+Example:
+    >>> import torch
+    >>> from semcom.data.image_file import read_image, write_image
+    >>> write_image(torch.rand(3, 8, 8), "/tmp/semcom-doctest.png")
+    >>> read_image("/tmp/semcom-doctest.png", channels=3).shape
+    torch.Size([3, 8, 8])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from semcom.errors import SemcomError
+
+
+def read_image(path: str | Path, channels: int = 3) -> torch.Tensor:
+    """Read an image file as ``[C, H, W] float32`` in [0, 1], converted to ``channels`` (1 or 3)."""
+    p = Path(path)
+    if not p.is_file():
+        raise SemcomError(f"image {str(p)!r} does not exist")
+    try:
+        with Image.open(p) as opened:
+            arr = np.asarray(opened.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise SemcomError(f"{str(p)!r} is not a readable image: {e}") from None
+    t = torch.from_numpy(arr.copy()).float().div_(255)
+    return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
+
+
+def write_image(image: torch.Tensor, path: str | Path) -> None:
+    """Write ``image: [C, H, W] float32`` in [0, 1] (C = 1 or 3); the suffix picks the format."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    arr = (image.detach().clamp(0, 1).cpu() * 255).round().to(torch.uint8)
+    data = arr[0].numpy() if arr.shape[0] == 1 else arr.permute(1, 2, 0).numpy()
+    try:
+        Image.fromarray(data).save(p)
+    except (ValueError, OSError) as e:
+        raise SemcomError(f"cannot write {str(p)!r}: {e}") from None
