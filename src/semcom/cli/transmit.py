@@ -41,7 +41,7 @@ def transmit_command(
         f"{image.name}: {w}x{h}, {c} channel(s) -> {result.tiles} tiles of "
         f"{link.codec.image_size[1]}x{link.codec.image_size[0]}, "
         f"{result.channel_uses} channel uses ({result.channel_uses / (c * h * w):.4f} per value) "
-        f"over {link.channel.name if hasattr(link.channel, 'name') else channel} at {snr_db:g} dB",
+        f"over {link.channel.name} at {snr_db:g} dB",
         highlight=False,
     )
     typer.echo(f"PSNR {result.psnr_db:.2f} dB  SSIM {ssim_text}  -> {out}")

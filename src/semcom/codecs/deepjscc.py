@@ -17,6 +17,14 @@ evaluation-mode PSNR swung by 2-3 dB between epochs (running statistics of a dec
 whose input statistics depend on the SNR), and running statistics are a known failure
 mode under non-IID federated clients; group normalisation has none and gives the same
 output whatever the batch. ``norm="none"`` builds the paper's exact network.
+
+Example:
+    >>> import torch
+    >>> from semcom import create_codec, create_channel
+    >>> codec = create_codec("deepjscc", cbr="1/6")
+    >>> out = codec(torch.rand(2, 3, 32, 32), create_channel("awgn"), snr_db=10.0)
+    >>> out["x_hat"].shape, out["symbols"].shape
+    (torch.Size([2, 3, 32, 32]), torch.Size([2, 512]))
 """
 
 from __future__ import annotations
@@ -48,9 +56,13 @@ def _conv(cin: int, cout: int, stride: int, norm: str) -> nn.Sequential:
     return nn.Sequential(conv, *_norm(norm, cout), nn.PReLU(cout))
 
 
+def _transposed(cin: int, cout: int, stride: int) -> nn.ConvTranspose2d:
+    """5x5 transposed convolution multiplying the spatial size by ``stride``."""
+    return nn.ConvTranspose2d(cin, cout, 5, stride=stride, padding=2, output_padding=stride - 1)
+
+
 def _deconv(cin: int, cout: int, stride: int, norm: str) -> nn.Sequential:
-    deconv = nn.ConvTranspose2d(cin, cout, 5, stride=stride, padding=2, output_padding=stride - 1)
-    return nn.Sequential(deconv, *_norm(norm, cout), nn.PReLU(cout))
+    return nn.Sequential(_transposed(cin, cout, stride), *_norm(norm, cout), nn.PReLU(cout))
 
 
 @CODECS.register("deepjscc", summary="DeepJSCC (Bourtsoulatzis et al. 2019): conv/PReLU, sigmoid")
@@ -98,7 +110,7 @@ class DeepJSCC(Codec):
             _deconv(width, width, 1, norm),
             _deconv(width, width, 1, norm),
             _deconv(width, half, 2, norm),
-            nn.ConvTranspose2d(half, in_channels, 5, stride=2, padding=2, output_padding=1),
+            _transposed(half, in_channels, 2),
             nn.Sigmoid(),
         )
 

@@ -128,7 +128,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     """
     from semcom.zoo.store import is_zoo_spec, verified_weights
 
-    p = verified_weights(str(path).removeprefix("zoo:")) if is_zoo_spec(path) else Path(path)
+    p = verified_weights(str(path)) if is_zoo_spec(path) else Path(path)
     raw = _read(p)
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise SemcomError(f"checkpoint {str(p)!r} is not a semcom codec checkpoint")
