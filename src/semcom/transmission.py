@@ -34,7 +34,7 @@ class TransmitResult:
         channel_uses: complex channel uses for the whole image (tiles x k).
         psnr_db: PSNR of the whole image, dB.
         ssim: SSIM of the whole image, or ``None`` below 11 px.
-        ms_ssim: MS-SSIM, or ``None`` for images of 160 px or less.
+        ms_ssim: MS-SSIM, or ``None`` for images under 176 px.
     """
 
     received: torch.Tensor

@@ -38,6 +38,7 @@ def test_bad_inputs_are_one_line_exit_2(
     tmp_path: Path,
     wrong_keys_npz: Path,
     trained_checkpoint: Path,
+    grey_npz: Path,
 ) -> None:
     out = str(tmp_path / "o")
     corrupt = tmp_path / "corrupt.pt"
@@ -70,12 +71,16 @@ def test_bad_inputs_are_one_line_exit_2(
         ),
         (["sweep", "--checkpoint", str(trained_checkpoint), "--limit", "0"], "--limit"),
         (
-            ["sweep", "--checkpoint", str(trained_checkpoint), "--data", "patches:64"],
-            "codec expects 3x32x32 images",
+            ["sweep", "--checkpoint", str(trained_checkpoint), "--data", f"npz:{grey_npz}"],
+            "codec expects RGB images",
         ),
         (
             ["sweep", "--checkpoint", str(trained_checkpoint), "--device", "tpu"],
             "unknown device 'tpu'",
+        ),
+        (
+            ["sweep", "--checkpoint", str(trained_checkpoint), "--data", f"folder:{tmp_path}/x"],
+            "image folder not found",
         ),
         (["models", "--cbr", "7"], "cbr must be in (0, 1]"),
         (["demo", "--train-minutes", "0"], "--train-minutes must be positive"),
@@ -161,3 +166,29 @@ def test_help_and_no_args(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys)
     assert code == 0
     assert "train" in out
+
+
+def test_sweep_a_folder_of_photographs_with_skip_bad(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import torch
+
+    from semcom.data.image_file import write_image
+
+    photos = tmp_path / "kodak"
+    write_image(torch.rand(3, 170, 200), photos / "big.png")
+    write_image(torch.rand(3, 40, 33), photos / "small.png")
+    (photos / "readme.txt").write_text("not an image")
+    args = ["sweep", "--checkpoint", "zoo:deepjscc-cifar10-awgn", "--data", f"folder:{photos}"]
+    args += ["--snr-db", "10", "--out", str(tmp_path / "sw"), "--json", "--no-progress"]
+    code, _, err = _run(capsys, *args)
+    _assert_one_line_error(code, err, "readme.txt")
+    assert "--skip-bad" in err
+    code, out, err = _run(capsys, *args, "--skip-bad")
+    assert code == 0, err
+    assert "warning: skipped 1 file(s)" in err
+    assert "readme.txt" in err
+    (row,) = json.loads(out)
+    assert row["n_images"] == 2
+    assert row["ms_ssim"] is None  # the 40 px image has no MS-SSIM
+    assert 5 < row["psnr_db"] < 40

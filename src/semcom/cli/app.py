@@ -12,6 +12,8 @@ Example:
 from __future__ import annotations
 
 import sys
+import warnings
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -41,11 +43,20 @@ def _error(message: str) -> int:
     return 2
 
 
+def _warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """Show a warning as one line on stderr (no file name, no source line)."""
+    STDERR.print(
+        f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args=args, prog_name="semcom", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning
+            result = app(args=args, prog_name="semcom", standalone_mode=False)
     except SemcomError as e:
         return _error(str(e))
     except typer.Exit as e:

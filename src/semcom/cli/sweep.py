@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from semcom.errors import SemcomError
+from semcom.evaluation.sweep import EvalData
 from semcom.parsing import parse_snr_list
 from semcom.train.progress import STDERR
 
@@ -39,9 +40,16 @@ def sweep_command(
     download: Annotated[
         bool, typer.Option(help="Allow downloading cifar10 / mnist / ... (semcom[download]).")
     ] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="folder: data: skip files that are not images.")
+    ] = False,
 ) -> int:
-    """Evaluate every checkpoint at every SNR with a fixed noise seed."""
-    from semcom.data import load_images
+    """Evaluate every checkpoint at every SNR with a fixed noise seed.
+
+    Images of another size than the model's (folder:PATH of photographs, patches:64, ...)
+    are cut into tiles of the model's size, sent, stitched and scored per image.
+    """
+    from semcom.data import is_folder_spec, load_image_folder, load_images
     from semcom.device import resolve_device
     from semcom.evaluation import rows_as_json, sweep_codecs, write_csv
     from semcom.evaluation.plots import plot_psnr_vs_snr
@@ -54,13 +62,22 @@ def sweep_command(
     dev = resolve_device(device)
     ckpts = [load_checkpoint(p) for p in checkpoint]
     spec = data or str(ckpts[0].train_config.get("data", "patches"))
-    dataset = load_images(spec, "eval", download=download)
-    if limit is not None:
-        dataset = dataset.head(limit)
     codecs = {}
     for i, c in enumerate(ckpts):
         label = c.name if c.name not in codecs else f"{c.name}#{i}"
         codecs[label] = c.build_codec(dev)
+    dataset: EvalData
+    if is_folder_spec(spec):
+        wanted = {c.in_channels for c in codecs.values()}
+        if len(wanted) > 1:
+            raise SemcomError("the checkpoints mix greyscale and RGB models; sweep them apart")
+        dataset = load_image_folder(spec, "eval", channels=wanted.pop(), skip_bad=skip_bad)
+        if limit is not None:
+            dataset = dataset.subset(range(min(limit, len(dataset))))
+    else:
+        dataset = load_images(spec, "eval", download=download)
+        if limit is not None:
+            dataset = dataset.head(limit)
     rows = sweep_codecs(
         codecs,
         dataset,

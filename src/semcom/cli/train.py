@@ -17,7 +17,8 @@ def train_command(
         str | None, typer.Option(help="Registered codec (see 'semcom models').")
     ] = None,
     data: Annotated[
-        str | None, typer.Option(help="Data spec: patches, patches:64, npz:PATH#val=0.1, ...")
+        str | None,
+        typer.Option(help="Data spec: patches, patches:64, npz:PATH#val=0.1, folder:PATH, ..."),
     ] = None,
     channel: Annotated[
         str | None, typer.Option(help="awgn | rayleigh-block | rayleigh-fast | mu-mimo")
@@ -43,6 +44,9 @@ def train_command(
     download: Annotated[
         bool, typer.Option(help="Allow downloading cifar10 / mnist / ... (semcom[download]).")
     ] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="folder: data: skip files that are not images.")
+    ] = False,
 ) -> int:
     """Train a codec; writes last.pt every epoch and a hash-named final checkpoint."""
     from semcom.train.trainer import train
@@ -67,7 +71,7 @@ def train_command(
         cfg = config_from_dict(TrainConfig, {**base, **given})
     else:
         cfg = config_from_dict(TrainConfig, given, source="command line")
-    result = train(cfg, resume=resume, progress=progress, download=download)
+    result = train(cfg, resume=resume, progress=progress, download=download, skip_bad=skip_bad)
     last = result.history[-1] if result.history else {}
     STDERR.print(
         f"stopped by {result.stopped_by} after {len(result.history)} epochs; "

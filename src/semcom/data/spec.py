@@ -5,6 +5,7 @@ Grammar (``[...]`` optional)::
     SPEC      := SOURCE [ "#" FRAGMENT ]*
     SOURCE    := "patches" [ ":" SIZE ]         # download-free default, SIZE 8..256, /4
                | "npz:" PATH                    # a local .npz file
+               | "folder:" PATH                 # image files of any size (see semcom.data.folder)
                | "cifar10" | "cifar100" | "mnist" | "fashion-mnist"   # need download=True
     FRAGMENT  := "train" | "test" | "val=" F    # 0 < F < 1; split and val combinable
 
@@ -18,6 +19,9 @@ Which images a spec gives for a role (``"train"`` or ``"eval"``):
   at least 1, leaving at least 1): role ``train`` gets the rest, role ``eval`` the
   validation part. Without a split fragment the selected split is the train split,
   for both roles.
+* ``folder:PATH`` is one split (all its files; ``#val=F`` holds out whole files).
+  :func:`load_images` cuts its images into ``32 x 32`` tiles (training data);
+  :func:`load_image_folder` keeps them whole, for evaluation by tiling at the codec's size.
 
 Example:
     >>> from semcom.data.spec import parse_data_spec, load_images
@@ -39,6 +43,7 @@ import numpy as np
 import torch
 
 from semcom.data.dataset import ImageDataset
+from semcom.data.folder import ImageFolder, load_folder
 from semcom.data.npz import load_npz
 from semcom.data.patches import DEFAULT_SIZE, check_patch_size, load_patches
 from semcom.errors import SemcomError
@@ -55,7 +60,7 @@ DEFAULT_ROOT = "~/.cache/semcom/datasets"
 VAL_SEED = 0
 
 ACCEPTED_FORMS = (
-    "patches, patches:SIZE, npz:PATH, cifar10, cifar100, mnist, fashion-mnist "
+    "patches, patches:SIZE, npz:PATH, folder:PATH, cifar10, cifar100, mnist, fashion-mnist "
     "(each optionally followed by #train, #test and/or #val=F)"
 )
 
@@ -65,8 +70,8 @@ class DataSpec:
     """A parsed data spec.
 
     Attributes:
-        scheme: ``"patches"``, ``"npz"`` or one of :data:`DOWNLOADABLE`.
-        path: the ``.npz`` path (``npz`` only), as written.
+        scheme: ``"patches"``, ``"npz"``, ``"folder"`` or one of :data:`DOWNLOADABLE`.
+        path: the ``.npz`` file or image folder (``npz`` / ``folder`` only), as written.
         size: patch side in pixels (``patches`` only).
         split: ``"train"``, ``"test"`` or ``None`` (chosen by the role).
         val_fraction: fraction ``F`` in ``(0, 1)`` of ``#val=F``, or ``None``.
@@ -85,8 +90,8 @@ class DataSpec:
     def __str__(self) -> str:
         if self.scheme == "patches":
             text = f"patches:{self.size}"
-        elif self.scheme == "npz":
-            text = f"npz:{self.path}"
+        elif self.scheme in ("npz", "folder"):
+            text = f"{self.scheme}:{self.path}"
         else:
             text = self.scheme
         if self.split is not None:
@@ -156,6 +161,14 @@ def parse_data_spec(spec: str) -> DataSpec:
         if not arg.strip():
             raise SemcomError(f"data spec {spec!r}: npz: needs a path, e.g. npz:data/train.npz")
         return DataSpec("npz", path=arg.strip(), split=split, val_fraction=val)
+    if scheme == "folder":
+        if not arg.strip():
+            raise SemcomError(f"data spec {spec!r}: folder: needs a path, e.g. folder:kodak/")
+        if split is not None:
+            raise SemcomError(
+                f"data spec {spec!r}: a folder is one split; use #val=F to hold out files"
+            )
+        return DataSpec("folder", path=arg.strip(), val_fraction=val)
     if scheme in DOWNLOADABLE and not sep:
         return DataSpec(scheme, split=split, val_fraction=val)
     hint = ""
@@ -229,6 +242,7 @@ def load_images(
     *,
     download: bool = False,
     root: str | None = None,
+    skip_bad: bool = False,
 ) -> ImageDataset:
     """Load the images a data spec names, for a role.
 
@@ -239,6 +253,7 @@ def load_images(
         download: allow the torchvision data sets (``cifar10`` ...) to be fetched; needs
             ``pip install 'semcom[download]'`` and network (the CLI's ``--download``).
         root: download folder for those; default ``~/.cache/semcom/datasets``.
+        skip_bad: ``folder:`` only: skip non-image files (with a warning) instead of failing.
 
     Returns:
         :class:`ImageDataset` (``[N, C, H, W] uint8``, ``C`` = 1 or 3); its ``name`` is the
@@ -256,6 +271,9 @@ def load_images(
     if role not in ("train", "eval"):
         raise SemcomError(f"data role must be 'train' or 'eval', got {role!r}")
     parsed = parse_data_spec(spec)
+    if parsed.scheme == "folder":
+        folder = load_image_folder(spec, role, skip_bad=skip_bad)
+        return folder.tiles(DEFAULT_SIZE, f"{folder.name[:-1]}, tiles {DEFAULT_SIZE}px]")
     if parsed.split is not None:
         split: Split = parsed.split
     elif parsed.val_fraction is not None or role == "train":
@@ -291,3 +309,36 @@ def load_images(
         else:
             ds, part = ds.subset(val), f"{part}/val"
     return ImageDataset(ds.images, ds.labels, f"{canonical}[{part}]", ds.class_names)
+
+
+def load_image_folder(
+    spec: str, role: str = "eval", *, channels: int | None = None, skip_bad: bool = False
+) -> ImageFolder:
+    """The whole images of a ``folder:PATH[#val=F]`` spec, for a role (see :func:`load_images`).
+
+    Args:
+        spec: a ``folder:`` data spec.
+        role: ``"train"`` or ``"eval"``; only matters with ``#val=F``.
+        channels: convert every image to 1 or 3 channels; ``None``: as read (see
+            :func:`~semcom.data.folder.load_folder`).
+        skip_bad: skip non-image files (with a warning) instead of failing.
+
+    Raises:
+        SemcomError: not a ``folder:`` spec, or any problem :func:`load_folder` reports.
+    """
+    if role not in ("train", "eval"):
+        raise SemcomError(f"data role must be 'train' or 'eval', got {role!r}")
+    parsed = parse_data_spec(spec)
+    if parsed.scheme != "folder" or parsed.path is None:
+        raise SemcomError(f"{spec!r} is not a folder:PATH data spec")
+    folder = load_folder(parsed.path, channels, skip_bad=skip_bad, name=f"{parsed}[all]")
+    if parsed.val_fraction is None:
+        return folder
+    rest, val = split_validation(len(folder), parsed.val_fraction)
+    part = "all/rest" if role == "train" else "all/val"
+    return folder.subset(rest if role == "train" else val, f"{parsed}[{part}]")
+
+
+def is_folder_spec(spec: str) -> bool:
+    """Whether ``spec`` names a ``folder:`` data set (cheap; no validation)."""
+    return spec.strip().lower().startswith("folder:")

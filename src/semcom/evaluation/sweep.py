@@ -3,6 +3,11 @@
 The noise of SNR ``s`` comes from a generator seeded by ``(seed, s)`` and is re-seeded
 for each checkpoint, so all methods see the same noise realisation at a given SNR.
 
+Images of the codec's size are sent as batches. Any other images (a ``folder:`` of
+photographs, ``patches:64`` for a 32 px codec) are evaluated by tiling: each image is
+cut into tiles of the codec's size (:func:`semcom.tiling.tile_image`), its tiles are sent
+as one batch, and the metrics are computed on the stitched image, once per image.
+
 Example:
     >>> from semcom.evaluation import sweep_codecs  # doctest: +SKIP
     >>> rows = sweep_codecs({"mine": codec}, data, "awgn", [0, 10, 20])  # doctest: +SKIP
@@ -18,17 +23,24 @@ from pathlib import Path
 import torch
 
 from semcom.codecs.base import Codec
-from semcom.data import ImageDataset
+from semcom.data import ImageDataset, ImageFolder
 from semcom.errors import SemcomError
 from semcom.metrics import ms_ssim, psnr, ssim
 from semcom.registry import create_channel
 from semcom.seeding import make_generator
+from semcom.tiling import tile_image, untile
 from semcom.train.progress import make_progress
+
+#: What a sweep evaluates: same-size images, or whole images of any size.
+EvalData = ImageDataset | ImageFolder
+
+#: SSIM's Gaussian window is 11 px: smaller images get no SSIM.
+SSIM_MIN_SIZE = 11
 
 #: The first line of ``results.csv``: what the columns mean (read with ``comment="#"``).
 CSV_NOTE = (
     "# psnr_db, ssim, ms_ssim: mean over images of the per-image value "
-    "(PSNR in dB, peak 1); ms_ssim empty for images of 160 px or less"
+    "(PSNR in dB, peak 1); ms_ssim empty for images under 176 px"
 )
 
 
@@ -41,8 +53,8 @@ class SweepRow:
         channel: registered channel name.
         snr_db: channel SNR in dB.
         psnr_db: mean over images of per-image PSNR, dB.
-        ssim: mean per-image SSIM.
-        ms_ssim: mean per-image MS-SSIM, ``None`` for images of 160 px or less.
+        ssim: mean per-image SSIM (NaN if no image reaches 11 px).
+        ms_ssim: mean per-image MS-SSIM, ``None`` for images under 176 px.
         n_images: images evaluated.
     """
 
@@ -63,19 +75,59 @@ def noise_seed(seed: int, snr_db: float) -> int:
     return seed * 1_000_003 + round(snr_db * 1000) % 1_000_003
 
 
-def check_compatible(codec: Codec, data: ImageDataset) -> None:
-    """Raise :class:`SemcomError` unless ``data``'s images have the codec's geometry."""
-    if (data.channels, data.height, data.width) != (codec.in_channels, *codec.image_size):
+def check_compatible(codec: Codec, data: EvalData) -> None:
+    """Raise :class:`SemcomError` unless ``data``'s images have the codec's channels."""
+    if data.channels != codec.in_channels:
+        kind = "greyscale" if codec.in_channels == 1 else "RGB"
         raise SemcomError(
-            f"codec expects {codec.in_channels}x{codec.image_size[0]}x{codec.image_size[1]} "
-            f"images, data {data.name!r} has {data.channels}x{data.height}x{data.width}"
+            f"codec expects {kind} images ({codec.in_channels} channel(s)), data {data.name!r} "
+            f"has {data.channels}"
         )
+
+
+def needs_tiling(codec: Codec, data: EvalData) -> bool:
+    """Whether ``data`` is evaluated image by image through tiles (see the module docstring)."""
+    return isinstance(data, ImageFolder) or (data.height, data.width) != codec.image_size
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def _evaluate_tiled(
+    codec: Codec,
+    images: list[torch.Tensor],
+    channel: torch.nn.Module,
+    snr_db: float,
+    gen: torch.Generator,
+    batch_size: int,
+    device: torch.device | str,
+) -> tuple[float, float, float | None]:
+    """Metrics of whole ``images`` (each ``[C, H, W]`` float in [0, 1]) sent as tiles."""
+    p, s, m = [], [], []
+    ms_defined = True
+    for image in images:
+        tiles, grid = tile_image(image.to(device), codec.image_size)
+        parts = [
+            codec(tiles[i : i + batch_size], channel, snr_db, gen)["x_hat"].clamp(0, 1)
+            for i in range(0, len(tiles), batch_size)
+        ]
+        x_hat = untile(torch.cat(parts), grid, (image.shape[1], image.shape[2])).unsqueeze(0)
+        x = image.unsqueeze(0).to(device)
+        p.append(float(psnr(x_hat, x)[0]))
+        if min(image.shape[1:]) >= SSIM_MIN_SIZE:
+            s.append(float(ssim(x_hat, x)[0]))
+        ms = ms_ssim(x_hat, x)
+        ms_defined &= ms is not None
+        if ms is not None:
+            m.append(float(ms[0]))
+    return _mean(p), _mean(s), _mean(m) if ms_defined else None
 
 
 @torch.no_grad()
 def evaluate_codec(
     codec: Codec,
-    data: ImageDataset,
+    data: EvalData,
     channel_name: str,
     snr_db: float,
     *,
@@ -83,10 +135,23 @@ def evaluate_codec(
     seed: int = 0,
     device: torch.device | str = "cpu",
 ) -> tuple[float, float, float | None]:
-    """Mean per-image PSNR (dB), SSIM and MS-SSIM (or ``None``) of ``data`` at ``snr_db``."""
+    """Mean per-image PSNR (dB), SSIM and MS-SSIM of ``data`` at ``snr_db``.
+
+    ``data`` is an :class:`ImageDataset` (``[N, C, H, W]``) or an :class:`ImageFolder`
+    (images of any size); images not of the codec's size are evaluated by tiling (module
+    docstring). MS-SSIM is ``None`` unless every image is at least 176 px; SSIM is the mean over
+    images of at least 11 px (NaN if none is).
+    """
     check_compatible(codec, data)
     channel = create_channel(channel_name).to(device)
     gen = make_generator(noise_seed(seed, snr_db), device)
+    if needs_tiling(codec, data):
+        if isinstance(data, ImageFolder):
+            images = [data.image(i) for i in range(len(data))]
+        else:
+            images = list(data.batch(slice(None)))
+        return _evaluate_tiled(codec, images, channel, snr_db, gen, batch_size, device)
+    assert isinstance(data, ImageDataset)
     p, s, m = [], [], []
     for x, _ in data.iter_batches(batch_size, shuffle=False, generator=None):
         x = x.to(device)
@@ -102,7 +167,7 @@ def evaluate_codec(
 
 def sweep_codecs(
     codecs: dict[str, Codec],
-    data: ImageDataset,
+    data: EvalData,
     channels: list[str],
     snrs_db: list[float],
     *,
@@ -111,7 +176,10 @@ def sweep_codecs(
     device: torch.device | str = "cpu",
     progress: bool = True,
 ) -> list[SweepRow]:
-    """Evaluate every codec over every channel at every SNR (dB); rows in that order."""
+    """Evaluate every codec over every channel at every SNR (dB); rows in that order.
+
+    ``data``: see :func:`evaluate_codec`.
+    """
     for ch in channels:
         create_channel(ch)  # fail fast on unknown names
     for codec in codecs.values():

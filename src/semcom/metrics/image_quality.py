@@ -21,8 +21,9 @@ from torchmetrics.functional.image import (
     structural_similarity_index_measure,
 )
 
-#: MS-SSIM is defined (5 scales, 11-px window) only for images larger than this.
-MS_SSIM_MIN_SIZE = 160
+#: MS-SSIM (5 scales, 11-px window) needs both sides at least this long: after four
+#: halvings the image must still exceed the window (``side // 16 > 10``).
+MS_SSIM_MIN_SIZE = 176
 
 
 def psnr(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -43,12 +44,12 @@ def ssim(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def ms_ssim_defined(height: int, width: int) -> bool:
-    """Whether MS-SSIM is defined for ``height x width`` images (both over 160 px)."""
-    return min(height, width) > MS_SSIM_MIN_SIZE
+    """Whether MS-SSIM is defined for ``height x width`` images (both at least 176 px)."""
+    return min(height, width) >= MS_SSIM_MIN_SIZE
 
 
 def ms_ssim(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor | None:
-    """Per-image MS-SSIM ``[B] float32``, or ``None`` for images of 160 px or less."""
+    """Per-image MS-SSIM ``[B] float32``, or ``None`` for images under 176 px."""
     if not ms_ssim_defined(x.shape[-2], x.shape[-1]):
         return None
     out: torch.Tensor = multiscale_structural_similarity_index_measure(

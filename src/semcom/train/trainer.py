@@ -138,7 +138,12 @@ def _write_log(path: Path, history: list[dict[str, Any]]) -> None:
 
 
 def train(
-    cfg: TrainConfig, *, resume: bool = False, progress: bool = True, download: bool = False
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    download: bool = False,
+    skip_bad: bool = False,
 ) -> TrainResult:
     """Train ``cfg.codec`` on ``cfg.data`` over ``cfg.channel``; see the module docstring.
 
@@ -147,6 +152,7 @@ def train(
         resume: continue the run in ``cfg.out`` from its ``last.pt``.
         progress: show a progress bar on stderr.
         download: allow the data spec to download a public data set (``cifar10`` ...).
+        skip_bad: ``folder:`` data: skip files that are not images (with a warning).
 
     Raises:
         SemcomError: bad configuration, an existing run without ``resume``, or a saved
@@ -161,8 +167,9 @@ def train(
         )
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
-    data = load_images(cfg.data, "train", download=download)
-    val = load_images(cfg.data, "eval", download=download).head(cfg.val_images)
+    data = load_images(cfg.data, "train", download=download, skip_bad=skip_bad)
+    val = load_images(cfg.data, "eval", download=download, skip_bad=skip_bad)
+    val = val.head(cfg.val_images)
     codec = build_codec_for(cfg, data).to(device)
     channel = create_channel(cfg.channel, **cfg.channel_options).to(device)
     optimizer = torch.optim.Adam(codec.parameters(), lr=cfg.lr)
