@@ -22,6 +22,10 @@ from semcom.parsing import parse_cbr, parse_snr_range
 
 C = TypeVar("C")
 
+#: Learning-rate schedules and training-image augmentations :class:`TrainConfig` accepts.
+LR_SCHEDULES = ("constant", "cosine")
+AUGMENTATIONS = ("none", "flip")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -39,11 +43,17 @@ class TrainConfig:
         epochs: epochs to train (at least one of ``epochs`` / ``time_budget_min``).
         time_budget_min: wall-clock budget in minutes, summed over resumed runs.
         batch_size: images per step.
-        lr: Adam learning rate.
+        lr: Adam learning rate (the peak one under a schedule).
+        lr_schedule: ``"constant"`` or ``"cosine"``: anneal from ``lr`` to ``lr / 100``
+            over the run (its epochs or its time budget, whichever ends it first).
+        augment: ``"none"`` or ``"flip"`` (random horizontal flips of training images).
         seed: seed of every random choice (init, shuffling, SNR draws, noise).
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         out: run folder (``last.pt``, ``train_log.csv``, the final checkpoint).
         val_images: held-out images used for the per-epoch validation PSNR.
+        init: checkpoint (path or ``zoo:NAME``) whose weights the training starts from
+            (fine-tuning); its codec and cbr must be the ones configured, its codec
+            options are used, and the data must have its image geometry.
     """
 
     codec: str = "deepjscc"
@@ -57,10 +67,13 @@ class TrainConfig:
     time_budget_min: float | None = None
     batch_size: int = 64
     lr: float = 1e-3
+    lr_schedule: str = "constant"
+    augment: str = "none"
     seed: int = 0
     device: str = "auto"
     out: str = "runs/train"
     val_images: int = 512
+    init: str | None = None
 
     def __post_init__(self) -> None:
         snr: Any = self.snr_db
@@ -86,6 +99,15 @@ class TrainConfig:
             raise SemcomError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.lr <= 0:
             raise SemcomError(f"lr must be positive, got {self.lr}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise SemcomError(
+                f"unknown lr_schedule {self.lr_schedule!r}; "
+                f"choose one of: {', '.join(LR_SCHEDULES)}"
+            )
+        if self.augment not in AUGMENTATIONS:
+            raise SemcomError(
+                f"unknown augment {self.augment!r}; choose one of: {', '.join(AUGMENTATIONS)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (lists for tuples) that :func:`config_from_dict` reads back."""

@@ -107,3 +107,93 @@ def test_training_over_each_channel(tmp_path: Path, rgb_npz: Path) -> None:
     for ch in ["rayleigh-block", "rayleigh-fast", "mu-mimo"]:
         result = train(_cfg(tmp_path / ch, rgb_npz, epochs=1, channel=ch), progress=False)
         assert result.history[0]["val_psnr_db"] > 5
+
+
+def test_init_starts_from_the_checkpoint_weights(
+    tmp_path: Path, rgb_npz: Path, trained_checkpoint: Path
+) -> None:
+    start = load_checkpoint(trained_checkpoint)
+    ft = tmp_path / "finetune"
+    # a vanishing learning rate keeps the weights: the run must start from the checkpoint's
+    result = train(
+        _cfg(tmp_path, rgb_npz, epochs=1, lr=1e-12, init=str(trained_checkpoint), out=str(ft)),
+        progress=False,
+    )
+    for key, value in start.state_dict.items():
+        assert torch.allclose(result.codec.state_dict()[key], value, atol=1e-8), key
+    fresh = train(
+        _cfg(tmp_path, rgb_npz, epochs=1, lr=1e-12, out=str(tmp_path / "fresh")), progress=False
+    )
+    assert result.history[0]["val_psnr_db"] > fresh.history[0]["val_psnr_db"]
+    assert load_checkpoint(result.checkpoint).train_config["init"] == str(trained_checkpoint)
+
+
+def test_init_from_the_zoo_keeps_its_options(tmp_path: Path, rgb_npz: Path) -> None:
+    cfg = _cfg(tmp_path, rgb_npz, epochs=1, init="zoo:deepjscc-cifar10-awgn")
+    result = train(cfg, progress=False)
+    zoo = load_checkpoint("zoo:deepjscc-cifar10-awgn")
+    assert result.codec.config() == zoo.build_codec().config()
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"cbr": 1 / 12}, "has cbr 0.1667, not 0.08333"),
+        ({"codec_options": {"width": 8}}, "has width=32, not 8"),
+        ({"data": "grey"}, "expects 3x32x32 images"),
+        ({"init": "zoo:nope"}, "unknown zoo model"),
+    ],
+)
+def test_init_mismatches_are_named(
+    tmp_path: Path,
+    rgb_npz: Path,
+    grey_npz: Path,
+    trained_checkpoint: Path,
+    change: dict[str, object],
+    needle: str,
+) -> None:
+    kw: dict[str, object] = {"init": str(trained_checkpoint), "out": str(tmp_path / "ft")}
+    kw.update(change)
+    if kw.get("data") == "grey":
+        kw["data"] = f"npz:{grey_npz}"
+    with pytest.raises(SemcomError, match=re.escape(needle)):
+        train(_cfg(tmp_path, rgb_npz, **kw), progress=False)
+
+
+def test_cosine_schedule_ends_at_a_hundredth(tmp_path: Path, rgb_npz: Path) -> None:
+    cfg = _cfg(tmp_path, rgb_npz, epochs=2, lr=2e-3, lr_schedule="cosine")
+    train(cfg, progress=False)
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    last_lr = state["optimizer"]["param_groups"][0]["lr"]
+    # the last step runs at done = (n - 1) / n of the run: just above the floor
+    assert 2e-5 <= last_lr < 2e-4
+    assert trainer_mod.scheduled_lr(cfg, 1.0) == pytest.approx(2e-5)
+    assert trainer_mod.scheduled_lr(cfg.replace(lr_schedule="constant"), 0.7) == 2e-3
+
+
+def test_flip_augmentation_mirrors_about_half() -> None:
+    x = torch.rand(400, 3, 8, 8)
+    gen = torch.Generator().manual_seed(0)
+    y = trainer_mod._augment(x, "flip", gen)
+    same = (y == x).flatten(1).all(1)
+    mirrored = (y == x.flip(-1)).flatten(1).all(1)
+    assert bool((same ^ mirrored).all())
+    assert 150 < int(mirrored.sum()) < 250
+    assert trainer_mod._augment(x, "none", gen) is x
+
+
+def test_flip_training_resumes_exactly(tmp_path: Path, rgb_npz: Path) -> None:
+    full = train(_cfg(tmp_path, rgb_npz, epochs=2, augment="flip"), progress=False)
+    part = _cfg(tmp_path, rgb_npz, epochs=1, augment="flip", out=str(tmp_path / "b"))
+    train(part, progress=False)
+    resumed = train(part.replace(epochs=2), resume=True, progress=False)
+    for key, value in full.codec.state_dict().items():
+        assert torch.equal(resumed.codec.state_dict()[key], value), key
+
+
+@pytest.mark.parametrize(("key", "value"), [("lr_schedule", "step"), ("augment", "crop")])
+def test_unknown_schedule_or_augmentation(
+    tmp_path: Path, rgb_npz: Path, key: str, value: str
+) -> None:
+    with pytest.raises(SemcomError, match=f"unknown {key} '{value}'"):
+        _cfg(tmp_path, rgb_npz, **{key: value})

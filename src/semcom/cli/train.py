@@ -33,9 +33,19 @@ def train_command(
     ] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Images per step.")] = None,
     lr: Annotated[float | None, typer.Option(help="Adam learning rate.")] = None,
+    lr_schedule: Annotated[
+        str | None, typer.Option("--lr-schedule", help="constant | cosine (to lr/100 by the end).")
+    ] = None,
+    augment: Annotated[
+        str | None, typer.Option(help="none | flip (random horizontal flips).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of every random choice.")] = None,
     out: Annotated[str | None, typer.Option(help="Run folder.")] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
+    init: Annotated[
+        str | None,
+        typer.Option(help="Start from this checkpoint's weights (path or zoo:NAME): fine-tune."),
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
     config: Annotated[
         Path | None, typer.Option(help="TOML file with TrainConfig keys; flags override it.")
@@ -61,9 +71,12 @@ def train_command(
         "time_budget_min": time_budget_min,
         "batch_size": batch_size,
         "lr": lr,
+        "lr_schedule": lr_schedule,
+        "augment": augment,
         "seed": seed,
         "out": out,
         "device": device,
+        "init": init,
     }
     given = {k: v for k, v in overrides.items() if v is not None}
     if config is not None:

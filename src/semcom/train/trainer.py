@@ -1,7 +1,9 @@
 """Centralised training of a codec over a channel: ``semcom train``.
 
 Each epoch shuffles the training images, draws one SNR per image uniformly from
-``snr_db``, sends the batch through codec + channel and minimises the MSE. Every
+``snr_db``, sends the batch through codec + channel and minimises the MSE (Adam; the
+learning rate constant or cosine-annealed to 1/100 over the run; optional random
+horizontal flips). Every
 random choice of epoch ``e`` comes from generators seeded by ``(seed, e)``, so a run
 resumed from its ``last.pt`` continues exactly as an uninterrupted one would.
 
@@ -18,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +35,14 @@ from semcom.data import ImageDataset, load_images
 from semcom.device import resolve_device
 from semcom.errors import SemcomError
 from semcom.metrics import psnr
+from semcom.parsing import parse_cbr
 from semcom.registry import create_channel, create_codec
 from semcom.seeding import make_generator, seed_everything
 from semcom.train.checkpoint import (
     FORMAT,
     atomic_save,
     codec_payload,
+    load_checkpoint,
     load_training_state,
     save_hashed,
 )
@@ -76,7 +81,9 @@ class TrainResult:
 
 
 def build_codec_for(cfg: TrainConfig, data: ImageDataset) -> Codec:
-    """The codec of ``cfg`` sized for ``data``'s images."""
+    """The codec of ``cfg`` sized for ``data``'s images (with ``cfg.init``'s weights if set)."""
+    if cfg.init is not None:
+        return _initial_codec(cfg, data)
     codec = create_codec(
         cfg.codec,
         in_channels=data.channels,
@@ -89,13 +96,68 @@ def build_codec_for(cfg: TrainConfig, data: ImageDataset) -> Codec:
     return codec
 
 
+def _initial_codec(cfg: TrainConfig, data: ImageDataset) -> Codec:
+    """The codec of checkpoint ``cfg.init``, checked against ``cfg`` and ``data``."""
+    assert cfg.init is not None
+    start = load_checkpoint(cfg.init)
+    where = f"the --init checkpoint {cfg.init!r}"
+    if start.codec_name != cfg.codec:
+        raise SemcomError(f"{where} holds codec {start.codec_name!r}, not {cfg.codec!r}")
+    saved_cbr = parse_cbr(start.codec_config.get("cbr", cfg.cbr))
+    if abs(saved_cbr - cfg.cbr) > 1e-9:
+        raise SemcomError(f"{where} has cbr {saved_cbr:.4g}, not {cfg.cbr:.4g}")
+    for key, value in cfg.codec_options.items():
+        if start.codec_config.get(key) != value:
+            raise SemcomError(
+                f"{where} has {key}={start.codec_config.get(key)!r}, not {value!r}; "
+                "drop the codec option to use the checkpoint's"
+            )
+    codec = start.build_codec()
+    want = (codec.in_channels, *codec.image_size)
+    have = (data.channels, data.height, data.width)
+    if want != have:
+        raise SemcomError(
+            f"{where} expects {want[0]}x{want[1]}x{want[2]} images; data {data.name!r} has "
+            f"{have[0]}x{have[1]}x{have[2]}"
+        )
+    return codec.train()
+
+
 def _epoch_generators(seed: int, epoch: int, device: torch.device) -> tuple[torch.Generator, ...]:
     base = seed * 1_000_003 + epoch * 7_919
     return (
         make_generator(base + 1),  # shuffling (CPU)
         make_generator(base + 2, device),  # SNR draws
         make_generator(base + 3, device),  # channel noise
+        make_generator(base + 4, device),  # augmentation
     )
+
+
+#: The cosine schedule ends at ``lr * FINAL_LR_FACTOR``.
+FINAL_LR_FACTOR = 0.01
+
+
+def scheduled_lr(cfg: TrainConfig, done: float) -> float:
+    """Learning rate after fraction ``done`` (0..1) of the run, for ``cfg.lr_schedule``.
+
+    Example:
+        >>> cfg = TrainConfig(epochs=10, lr=1e-3, lr_schedule="cosine")
+        >>> [round(scheduled_lr(cfg, f), 6) for f in (0.0, 0.5, 1.0)]
+        [0.001, 0.000505, 1e-05]
+    """
+    if cfg.lr_schedule == "constant":
+        return cfg.lr
+    low = cfg.lr * FINAL_LR_FACTOR
+    return low + 0.5 * (cfg.lr - low) * (1 + math.cos(math.pi * min(max(done, 0.0), 1.0)))
+
+
+def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
+    """``x: [B, C, H, W]`` with augmentation ``kind`` applied (``"flip"``: each image mirrored
+    left-right with probability 1/2)."""
+    if kind == "none":
+        return x
+    flip = torch.rand(len(x), generator=gen, device=x.device) < 0.5
+    return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
 @torch.no_grad()
@@ -199,7 +261,7 @@ def train(
             if elapsed >= budget_s:
                 stopped_by = "time budget"
                 break
-            shuffle_gen, snr_gen, noise_gen = _epoch_generators(cfg.seed, epoch, device)
+            shuffle_gen, snr_gen, noise_gen, aug_gen = _epoch_generators(cfg.seed, epoch, device)
             order = torch.randperm(len(data), generator=shuffle_gen).to(device)
             label = f"epoch {epoch + 1}" + (f"/{cfg.epochs}" if cfg.epochs else "")
             bar.reset(task, total=n_batches, description=label, status="")
@@ -208,7 +270,13 @@ def train(
             loss_sum, psnr_sum, seen = 0.0, 0.0, 0
             for i in range(n_batches):
                 idx = order[i * cfg.batch_size : (i + 1) * cfg.batch_size]
-                x = images[idx].float().div_(255)
+                x = _augment(images[idx].float().div_(255), cfg.augment, aug_gen)
+                done = max(
+                    (epoch + i / n_batches) / max_epochs,
+                    (elapsed + time.perf_counter() - t0) / budget_s,
+                )
+                for group in optimizer.param_groups:
+                    group["lr"] = scheduled_lr(cfg, done)
                 snr = low + (high - low) * torch.rand(len(idx), generator=snr_gen, device=device)
                 out_d = codec(x, channel, snr, noise_gen)
                 loss = F.mse_loss(out_d["x_hat"], x)
