@@ -42,6 +42,8 @@ def demo_command(
     )
     at10 = [r for r in result.rows if r.channel == "awgn" and r.snr_db == 10.0]
     summary = ", ".join(f"{r.method} {r.psnr_db:.2f} dB" for r in at10)
-    STDERR.print(f"done in {result.seconds / 60:.1f} min; PSNR at 10 dB (AWGN): {summary}")
+    STDERR.print(
+        f"done in {result.seconds / 60:.1f} min; PSNR at 10 dB (AWGN): {summary}", soft_wrap=True
+    )
     typer.echo(f"report: {result.report}")
     return 0
