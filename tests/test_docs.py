@@ -65,3 +65,13 @@ def test_docs_index_lists_every_page() -> None:
     for page in DOCS.rglob("*.md"):
         if page.name != "README.md":
             assert str(page.relative_to(DOCS)) in index, page
+
+
+def test_no_docstring_example_is_skipped() -> None:
+    # every example runs as a doctest (pytest --doctest-modules over src/semcom)
+    skipped = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "src" / "semcom").rglob("*.py")
+        if "doctest: +" + "SKIP" in p.read_text(encoding="utf-8")
+    ]
+    assert not skipped, skipped

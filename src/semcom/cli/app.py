@@ -5,8 +5,8 @@ line on stderr and exit status 2 (never a traceback).
 
 Example:
     >>> from semcom.cli.app import main
-    >>> main(["models", "--json"])  # doctest: +SKIP
-    0
+    >>> main(["models", "--cbr", "7"])  # prints "error: cbr must be in (0, 1] ..." on stderr
+    2
 """
 
 from __future__ import annotations

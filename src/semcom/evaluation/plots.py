@@ -1,8 +1,14 @@
 """Plots of sweep results (matplotlib, Agg backend).
 
 Example:
-    >>> from semcom.evaluation.plots import plot_psnr_vs_snr  # doctest: +SKIP
-    >>> plot_psnr_vs_snr(rows, "psnr_vs_snr.png")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from semcom.evaluation import SweepRow
+    >>> from semcom.evaluation.plots import plot_psnr_vs_snr
+    >>> rows = [SweepRow("mine", "awgn", s, 20 + s / 2, 0.9, None, 100) for s in (0, 10, 20)]
+    >>> png = plot_psnr_vs_snr(rows, Path(tempfile.mkdtemp()) / "psnr_vs_snr.png")
+    >>> png.read_bytes()[:4]
+    b'\x89PNG'
 """
 
 from __future__ import annotations

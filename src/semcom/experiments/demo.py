@@ -15,8 +15,12 @@ before and after fine-tuning) and ``report.md`` opening with the grid. Re-runnin
 continues the saved training runs instead of starting over.
 
 Example:
-    >>> from semcom.experiments.demo import run_demo  # doctest: +SKIP
-    >>> report = run_demo("semcom-demo", train_minutes=2.5)  # doctest: +SKIP
+    >>> import tempfile
+    >>> from semcom.experiments.demo import SCRATCH, run_demo
+    >>> result = run_demo(tempfile.mkdtemp(), train_minutes=0.01, finetune_minutes=0,
+    ...                   progress=False)
+    >>> {r.method for r in result.rows} == {SCRATCH}, len(result.rows), result.report.name
+    (True, 10, 'report.md')
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ the codec's name, constructor config and weights, the full training config and t
 training history, so nothing else is needed to load it; loading re-checks the hash.
 
 Example:
-    >>> from semcom.train.checkpoint import load_checkpoint  # doctest: +SKIP
-    >>> ckpt = load_checkpoint("runs/train/deepjscc-1a2b3c4d.pt")  # doctest: +SKIP
-    >>> codec = ckpt.build_codec()  # doctest: +SKIP
+    >>> from semcom.train.checkpoint import load_checkpoint
+    >>> ckpt = load_checkpoint("zoo:deepjscc-mnist-awgn")  # or "runs/x/deepjscc-1a2b3c4d.pt"
+    >>> codec = ckpt.build_codec()
+    >>> ckpt.codec_name, codec.in_channels, codec.image_size, ckpt.train_config["channel"]
+    ('deepjscc', 1, (28, 28), 'awgn')
 """
 
 from __future__ import annotations

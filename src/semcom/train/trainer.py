@@ -12,9 +12,13 @@ atomically), ``train_log.csv`` (one row per epoch) and the final
 ``<codec>-<sha8>.pt`` (see :mod:`semcom.train.checkpoint`).
 
 Example:
+    >>> import tempfile
     >>> from semcom.config import TrainConfig
-    >>> from semcom.train import train  # doctest: +SKIP
-    >>> result = train(TrainConfig(epochs=1, out="runs/x"))  # doctest: +SKIP
+    >>> from semcom.train import train
+    >>> cfg = TrainConfig(data="patches", epochs=1, out=tempfile.mkdtemp(), device="cpu")
+    >>> result = train(cfg, progress=False)
+    >>> result.stopped_by, len(result.history), result.checkpoint.name.startswith("deepjscc-")
+    ('epochs', 1, True)
 """
 
 from __future__ import annotations
