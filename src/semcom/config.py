@@ -164,8 +164,18 @@ def config_from_dict(cls: type[C], data: dict[str, Any], *, source: str = "confi
         raise SemcomError(f"{source}: {e}") from None
 
 
-def load_config(cls: type[C], path: str | Path, *, table: str | None = None) -> C:
-    """Read ``cls`` from the TOML file ``path`` (optionally from its ``[table]``)."""
+def load_config(
+    cls: type[C],
+    path: str | Path,
+    *,
+    table: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> C:
+    """Read ``cls`` from the TOML file ``path`` (optionally from its ``[table]``).
+
+    ``overrides`` (e.g. command-line flags) win over the file's keys; the file may leave
+    out what they supply (a config without ``epochs`` plus ``--epochs 5`` is complete).
+    """
     p = Path(path)
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -177,4 +187,5 @@ def load_config(cls: type[C], path: str | Path, *, table: str | None = None) -> 
         if table not in raw or not isinstance(raw[table], dict):
             raise SemcomError(f"config file {str(p)!r} has no [{table}] table")
         raw = raw[table]
-    return config_from_dict(cls, raw, source=str(p))
+    source = str(p) if not overrides else f"{p} and the command line"
+    return config_from_dict(cls, {**raw, **(overrides or {})}, source=source)

@@ -151,6 +151,21 @@ def test_train_from_toml_with_override(
     assert ckpt.codec_config["cbr"] == pytest.approx(1 / 12)
 
 
+def test_toml_may_leave_out_what_the_flags_give(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rgb_npz: Path
+) -> None:
+    cfg = tmp_path / "options.toml"  # codec options exist only in TOML; epochs only as a flag
+    cfg.write_text('codec_options = { norm = "none", width = 8 }\n')
+    argv = ["train", "--config", str(cfg), "--data", f"npz:{rgb_npz}", "--epochs", "1"]
+    code, out, err = _run(capsys, *argv, "--out", str(tmp_path / "r"), "--no-progress")
+    assert code == 0, err
+    from semcom.train import load_checkpoint
+
+    assert load_checkpoint(out.strip()).codec_config["norm"] == "none"
+    code, _, err = _run(capsys, "train", "--config", str(cfg), "--out", str(tmp_path / "s"))
+    _assert_one_line_error(code, err, "--epochs N or --time-budget-min")
+
+
 def test_models_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "models", "--json")
     assert code == 0

@@ -80,8 +80,7 @@ def train_command(
     }
     given = {k: v for k, v in overrides.items() if v is not None}
     if config is not None:
-        base = load_config(TrainConfig, config).to_dict()
-        cfg = config_from_dict(TrainConfig, {**base, **given})
+        cfg = load_config(TrainConfig, config, overrides=given)
     else:
         cfg = config_from_dict(TrainConfig, given, source="command line")
     result = train(cfg, resume=resume, progress=progress, download=download, skip_bad=skip_bad)
