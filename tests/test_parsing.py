@@ -44,3 +44,17 @@ def test_cbr() -> None:
     for bad in ["0", "-1/6", "3/2", "x"]:
         with pytest.raises(SemcomError):
             parse_cbr(bad)
+
+
+def test_parse_options_types_and_errors() -> None:
+    from semcom.parsing import parse_options
+
+    assert parse_options(["width=64", "lr=1e-3", "norm=group", "bias=true"]) == {
+        "width": 64,
+        "lr": 1e-3,
+        "norm": "group",
+        "bias": True,
+    }
+    for bad, needle in [(["width"], "KEY=VALUE"), (["=3"], "KEY=VALUE"), (["a=1", "a=2"], "twice")]:
+        with pytest.raises(SemcomError, match=needle):
+            parse_options(bad)

@@ -3,6 +3,7 @@
 * SNR: ``"10"`` (one value), ``"0,5,10"`` (a list), ``"0:20"`` (a range: uniform
   sampling when training), ``"0:20:5"`` (start:stop:step, stop included).
 * Bandwidth ratio: ``"1/6"`` or ``"0.1667"``.
+* Options: ``"KEY=VALUE"`` with VALUE an integer, a number, ``true`` / ``false`` or text.
 
 Example:
     >>> from semcom.parsing import parse_snr_list, parse_snr_range, parse_cbr
@@ -12,6 +13,8 @@ Example:
     (0.0, 20.0)
     >>> round(parse_cbr("1/6"), 4)
     0.1667
+    >>> parse_options(["norm=none", "width=64"])
+    {'norm': 'none', 'width': 64}
 """
 
 from __future__ import annotations
@@ -76,3 +79,33 @@ def parse_cbr(text: str | float) -> float:
     if not 0 < value <= 1:
         raise SemcomError(f"cbr must be in (0, 1], got {text!r}")
     return value
+
+
+def _option_value(text: str) -> int | float | bool | str:
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def parse_options(items: list[str]) -> dict[str, int | float | bool | str]:
+    """``["KEY=VALUE", ...]`` -> a dict; VALUE becomes an int, float, bool or str.
+
+    Raises:
+        SemcomError: an item without ``=`` or with an empty key, or a key given twice.
+    """
+    out: dict[str, int | float | bool | str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise SemcomError(f"cannot parse option {item!r}; write KEY=VALUE, e.g. width=64")
+        if key in out:
+            raise SemcomError(f"option {key!r} given twice")
+        out[key] = _option_value(value)
+    return out

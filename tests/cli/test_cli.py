@@ -166,6 +166,21 @@ def test_toml_may_leave_out_what_the_flags_give(
     _assert_one_line_error(code, err, "--epochs N or --time-budget-min")
 
 
+def test_codec_options_as_flags(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rgb_npz: Path
+) -> None:
+    argv = ["train", "--data", f"npz:{rgb_npz}", "--epochs", "1", "--no-progress"]
+    argv += ["--codec-option", "width=8", "--codec-option", "norm=none"]
+    code, out, err = _run(capsys, *argv, "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    from semcom.train import load_checkpoint
+
+    config = load_checkpoint(out.strip()).codec_config
+    assert (config["width"], config["norm"]) == (8, "none")
+    code, _, err = _run(capsys, *argv[:-4], "--codec-option", "depth=3", "--out", str(tmp_path))
+    _assert_one_line_error(code, err, "depth")
+
+
 def test_models_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "models", "--json")
     assert code == 0

@@ -8,13 +8,19 @@ from typing import Annotated
 import typer
 
 from semcom.config import TrainConfig, config_from_dict, load_config
-from semcom.parsing import parse_snr_range
+from semcom.parsing import parse_options, parse_snr_range
 from semcom.train.progress import STDERR
 
 
 def train_command(
     codec: Annotated[
         str | None, typer.Option(help="Registered codec (see 'semcom models').")
+    ] = None,
+    codec_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--codec-option", help="Codec constructor option KEY=VALUE (repeat), e.g. width=64."
+        ),
     ] = None,
     data: Annotated[
         str | None,
@@ -63,6 +69,7 @@ def train_command(
 
     overrides = {
         "codec": codec,
+        "codec_options": parse_options(codec_option) if codec_option else None,
         "data": data,
         "channel": channel,
         "snr_db": parse_snr_range(snr_db) if snr_db is not None else None,
