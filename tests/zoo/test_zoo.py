@@ -14,6 +14,7 @@ import torch
 
 import semcom
 from semcom.cli.app import main
+from semcom.config import TrainConfig
 from semcom.data import load_images
 from semcom.errors import SemcomError
 from semcom.evaluation import evaluate_codec
@@ -42,6 +43,39 @@ def test_card_matches_its_weights(card: semcom.zoo.ModelCard) -> None:
     assert card.recipe.startswith("semcom train ")
     assert f"--channel {card.channel}" in card.recipe
     assert {p.channel for p in card.psnr_table} >= {card.channel}
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
+def test_recipe_is_the_config_the_weights_were_trained_with(
+    card: semcom.zoo.ModelCard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    from semcom.train import trainer
+
+    def capture(cfg: object, **_: object) -> None:
+        raise _Captured(cfg)
+
+    monkeypatch.setattr(trainer, "train", capture)
+    argv = shlex.split(card.recipe)
+    assert argv[:2] == ["semcom", "train"]
+    with pytest.raises(_Captured) as got:
+        semcom.cli.app.app(args=argv[1:], prog_name="semcom", standalone_mode=False)
+    ran = got.value.args[0].to_dict()
+    stored = dict(load_checkpoint(f"zoo:{card.name}").train_config)
+    for f in dataclasses.fields(TrainConfig):  # keys added after the model was trained
+        if f.name not in stored and f.default is not dataclasses.MISSING:
+            stored[f.name] = f.default
+    for key in ("out", "device"):  # where it ran, not what it learned
+        ran.pop(key)
+        stored.pop(key)
+    # the data file was copied beside the GPU; same file name and fragment
+    assert Path(ran.pop("data")).name == Path(stored.pop("data")).name
+    assert ran == stored
 
 
 def test_load_returns_a_ready_link() -> None:
