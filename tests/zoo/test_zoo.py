@@ -45,7 +45,7 @@ def test_card_matches_its_weights(card: semcom.zoo.ModelCard) -> None:
     assert {p.channel for p in card.psnr_table} >= {card.channel}
 
 
-class _Captured(Exception):
+class _CapturedError(Exception):
     pass
 
 
@@ -58,12 +58,12 @@ def test_recipe_is_the_config_the_weights_were_trained_with(
     from semcom.train import trainer
 
     def capture(cfg: object, **_: object) -> None:
-        raise _Captured(cfg)
+        raise _CapturedError(cfg)
 
     monkeypatch.setattr(trainer, "train", capture)
     argv = shlex.split(card.recipe)
     assert argv[:2] == ["semcom", "train"]
-    with pytest.raises(_Captured) as got:
+    with pytest.raises(_CapturedError) as got:
         semcom.cli.app.app(args=argv[1:], prog_name="semcom", standalone_mode=False)
     ran = got.value.args[0].to_dict()
     stored = dict(load_checkpoint(f"zoo:{card.name}").train_config)
