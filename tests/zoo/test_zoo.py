@@ -145,8 +145,36 @@ def test_card_table_is_what_the_weights_measure(card: semcom.zoo.ModelCard) -> N
     assert len(data) == card.eval_images
     codec = load_checkpoint(f"zoo:{card.name}").build_codec()
     psnr, _, _ = evaluate_codec(codec, data, card.channel, 10.0)
-    # the card was measured on a GPU, whose noise stream differs from the CPU's
+    # two cards were measured on a GPU, whose noise stream differs from the CPU's
     assert psnr == pytest.approx(card.psnr_at(card.channel, 10.0), abs=0.3)
+
+
+@pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
+def test_card_psnr_increases_with_snr(card: semcom.zoo.ModelCard) -> None:
+    for channel in {p.channel for p in card.psnr_table}:
+        points = sorted((p.snr_db, p.psnr_db) for p in card.psnr_table if p.channel == channel)
+        psnrs = [q for _, q in points]
+        assert psnrs == sorted(psnrs), (channel, points)
+
+
+@pytest.mark.parametrize(
+    ("name", "channel", "bar_db"),
+    [
+        ("deepjscc-cifar10-awgn", "awgn", 28.5),
+        ("deepjscc-cifar10-rayleigh", "rayleigh-block", 24.0),
+    ],
+)
+def test_cifar10_quality_bars_on_the_validation_split(
+    name: str, channel: str, bar_db: float
+) -> None:
+    """The project's bars at 10 dB, measured as a user would, on images never trained on."""
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} not present (project shared data)")
+    data = load_images(f"npz:{SHARED}/cifar10_train_subset.npz#val=0.1", "eval")
+    codec = load_checkpoint(f"zoo:{name}").build_codec()
+    psnrs = [evaluate_codec(codec, data, channel, snr)[0] for snr in (0.0, 5.0, 10.0, 15.0, 20.0)]
+    assert psnrs == sorted(psnrs), psnrs
+    assert psnrs[2] >= bar_db, psnrs
 
 
 @pytest.mark.slow

@@ -43,6 +43,7 @@ def transmit_command(
         f"{result.channel_uses} channel uses ({result.channel_uses / (c * h * w):.4f} per value) "
         f"over {link.channel.name} at {snr_db:g} dB",
         highlight=False,
+        soft_wrap=True,
     )
     typer.echo(f"PSNR {result.psnr_db:.2f} dB  SSIM {ssim_text}  -> {out}")
     return 0

@@ -10,6 +10,7 @@ from semcom.zoo.card import ModelCard, PsnrPoint
 
 SHARED = "../shared/data"
 _H100 = "1x NVIDIA H100 80GB (shared by 4 concurrent training runs), torch 2.11.0+cu130"
+_CPU = "1 thread of a 2-core AMD EPYC (x86_64) CPU, torch 2.13.0+cpu"
 
 
 def _table(
@@ -22,6 +23,7 @@ def _table(
 
 
 def _recipe(data: str, channel: str) -> str:
+    """The recipe of the 2.6-minute H100 runs."""
     return (
         f"semcom train --codec deepjscc --data '{data}' --channel {channel} --snr-db 0:20 "
         "--cbr 1/6 --batch-size 64 --lr 0.001 --seed 0 --epochs 100000 --time-budget-min 2.6 "
@@ -29,11 +31,20 @@ def _recipe(data: str, channel: str) -> str:
     )
 
 
+def _cpu_recipe(data: str, channel: str, extra: str, out: str) -> str:
+    """The recipe of the long, resumable CPU runs (cosine schedule, flips, 800 epochs)."""
+    return (
+        f"semcom train --codec deepjscc{extra} --data '{data}' --channel {channel} "
+        "--snr-db 0:20 --cbr 1/6 --batch-size 64 --lr 0.001 --lr-schedule cosine "
+        f"--augment flip --seed 0 --epochs 800 --device cpu --out {out}"
+    )
+
+
 _CIFAR = f"npz:{SHARED}/cifar10_train_subset.npz#val=0.1"
 _MNIST = f"npz:{SHARED}/mnist_subset.npz#train"
 
 
-def _deepjscc_h100_card(
+def _deepjscc_card(
     name: str,
     summary: str,
     sha256: str,
@@ -44,9 +55,13 @@ def _deepjscc_h100_card(
     epochs: int,
     psnr_table: tuple[PsnrPoint, ...],
     notes: str = "",
+    *,
+    recipe: str | None = None,
+    wall_time_s: float = 156.0,
+    hardware: str = _H100,
 ) -> ModelCard:
-    """A card of a DeepJSCC (group norm, width 32, cbr 1/6, SNR 0-20 dB) trained 156 s on
-    the H100 with :func:`_recipe`."""
+    """A card of a DeepJSCC (width 32, cbr 1/6, SNR 0-20 dB); by default one trained 156 s
+    on the H100 with :func:`_recipe`."""
     return ModelCard(
         name=name,
         summary=summary,
@@ -56,12 +71,12 @@ def _deepjscc_h100_card(
         data=data,
         eval_data=eval_data,
         eval_images=eval_images,
-        recipe=_recipe(data, channel),
+        recipe=recipe or _recipe(data, channel),
         channel=channel,
         cbr=1 / 6,
         snr_db=(0.0, 20.0),
-        train_wall_time_s=156.0,
-        hardware=_H100,
+        train_wall_time_s=wall_time_s,
+        hardware=hardware,
         epochs=epochs,
         psnr_table=psnr_table,
         notes=notes,
@@ -69,23 +84,31 @@ def _deepjscc_h100_card(
 
 
 CARDS: tuple[ModelCard, ...] = (
-    _deepjscc_h100_card(
+    _deepjscc_card(
         name="deepjscc-cifar10-awgn",
-        summary="DeepJSCC (group norm, width 32), CIFAR-10 subset, AWGN 0-20 dB, cbr 1/6",
-        sha256="8eaeefca80819e489b1e06c6bc7cbd67b0badfd2c64cb2a503274ae42bbd9a22",
+        summary="DeepJSCC (the paper's network: no normalisation, width 32), CIFAR-10 subset, "
+        "AWGN 0-20 dB, cbr 1/6",
+        sha256="a602b2152c641398691131d3d883267879a053f3f33ce482970404ebc31f4cf0",
         data=_CIFAR,
         eval_data=_CIFAR,
         eval_images=544,
         channel="awgn",
-        epochs=166,
+        epochs=800,
         psnr_table=_table(
-            [(21.99, 0.715), (24.88, 0.821), (26.69, 0.873), (27.58, 0.895), (27.91, 0.902)],
-            [(19.22, 0.577), (22.76, 0.729), (25.42, 0.828), (26.66, 0.866), (27.54, 0.893)],
+            [(22.73, 0.749), (26.29, 0.861), (28.76, 0.913), (30.12, 0.933), (30.72, 0.941)],
+            [(20.07, 0.617), (23.78, 0.763), (27.00, 0.862), (28.94, 0.906), (30.08, 0.929)],
         ),
-        notes="Below the project's CIFAR-10 bar (>= 28.5 dB at 10 dB over AWGN): 26.69 dB on "
-        "the validation split after 2.6 min of GPU training; a longer run will replace it.",
+        notes="Meets the project's CIFAR-10 bar of >= 28.5 dB at 10 dB over AWGN on the "
+        "validation split (28.76 dB). The same recipe with group normalisation (the codec's "
+        "default) reached 28.20 dB; on CIFAR-10 the paper's plain network trains better in a "
+        "long run (docs/codecs.md).",
+        recipe=_cpu_recipe(
+            _CIFAR, "awgn", " --codec-option norm=none", "runs/zoo-cifar10-awgn-plain"
+        ),
+        wall_time_s=4700.0,
+        hardware=_CPU,
     ),
-    _deepjscc_h100_card(
+    _deepjscc_card(
         name="deepjscc-cifar10-rayleigh",
         summary="DeepJSCC (group norm, width 32), CIFAR-10 subset, Rayleigh block fading "
         "0-20 dB, MMSE equalisation, cbr 1/6",
@@ -102,7 +125,7 @@ CARDS: tuple[ModelCard, ...] = (
         notes="Meets the project's bar of >= 24.0 dB at 10 dB over rayleigh-block on the "
         "validation split (24.88 dB).",
     ),
-    _deepjscc_h100_card(
+    _deepjscc_card(
         name="deepjscc-mnist-awgn",
         summary="DeepJSCC (group norm, width 32), greyscale MNIST subset, AWGN 0-20 dB, cbr 1/6",
         sha256="e6b3dfb8b8efa73f3647e117e6f98bf908a908d1cad9e12fa490321c08b465cd",
