@@ -1,4 +1,4 @@
-"""The full ``semcom demo`` as a user runs it (slow: about 5 minutes on 2 cores)."""
+"""The full ``semcom demo`` as a user runs it (slow: about 4 minutes on 2 cores)."""
 
 from __future__ import annotations
 
