@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -46,6 +47,45 @@ class TransmitResult:
 
 
 @torch.no_grad()
+def send_image(
+    link: SemanticLink,
+    image: torch.Tensor,
+    snr_db: float,
+    generator: torch.Generator | None = None,
+    *,
+    batch_size: int = 1024,
+) -> torch.Tensor:
+    """Send ``image: [C, H, W] float32`` in [0, 1] (any H, W) over ``link`` at ``snr_db`` dB.
+
+    The image is cut into tiles of the codec's size, the tiles are sent in batches of up to
+    ``batch_size`` (noise from ``generator``) and stitched back: returns the reconstruction
+    ``[C, H, W] float32`` in [0, 1], on the link's device.
+    """
+    device = next(link.codec.parameters()).device
+    tiles, grid = tile_image(image.to(device), link.codec.image_size)
+    parts = [
+        link(tiles[i : i + batch_size], snr_db, generator)["x_hat"].clamp(0, 1)
+        for i in range(0, len(tiles), batch_size)
+    ]
+    return untile(torch.cat(parts), grid, (image.shape[1], image.shape[2]))
+
+
+def image_quality(
+    received: torch.Tensor, image: torch.Tensor
+) -> tuple[float, float | None, float | None]:
+    """PSNR (dB), SSIM and MS-SSIM of ``received`` against ``image`` (both ``[C, H, W]``);
+    SSIM is ``None`` under 11 px, MS-SSIM under 176 px."""
+    x_hat, x = received.unsqueeze(0), image.unsqueeze(0).to(received.device)
+    small = min(image.shape[1:]) < SSIM_MIN_SIZE
+    ms = ms_ssim(x_hat, x)
+    return (
+        float(psnr(x_hat, x)[0]),
+        None if small else float(ssim(x_hat, x)[0]),
+        None if ms is None else float(ms[0]),
+    )
+
+
+@torch.no_grad()
 def transmit_image(
     link: SemanticLink,
     image: torch.Tensor,
@@ -60,21 +100,15 @@ def transmit_image(
     ``batch_size`` (one noise stream seeded by ``seed``) and stitched back.
     """
     device = next(link.codec.parameters()).device
-    tiles, grid = tile_image(image.to(device), link.codec.image_size)
-    gen = make_generator(seed, device)
-    parts = [
-        link(tiles[i : i + batch_size], snr_db, gen)["x_hat"].clamp(0, 1)
-        for i in range(0, len(tiles), batch_size)
-    ]
-    received = untile(torch.cat(parts), grid, (image.shape[1], image.shape[2]))
-    x, x_hat = image.unsqueeze(0).to(device), received.unsqueeze(0)
-    small = min(image.shape[1:]) < SSIM_MIN_SIZE
-    ms = ms_ssim(x_hat, x)
+    received = send_image(link, image, snr_db, make_generator(seed, device), batch_size=batch_size)
+    p, s, m = image_quality(received, image)
+    (th, tw), (h, w) = link.codec.image_size, image.shape[1:]
+    tiles = math.ceil(h / th) * math.ceil(w / tw)
     return TransmitResult(
         received=received.cpu(),
-        tiles=len(tiles),
-        channel_uses=len(tiles) * link.channel_uses,
-        psnr_db=float(psnr(x_hat, x)[0]),
-        ssim=None if small else float(ssim(x_hat, x)[0]),
-        ms_ssim=None if ms is None else float(ms[0]),
+        tiles=tiles,
+        channel_uses=tiles * link.channel_uses,
+        psnr_db=p,
+        ssim=s,
+        ms_ssim=m,
     )

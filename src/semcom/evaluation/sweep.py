@@ -28,20 +28,19 @@ from pathlib import Path
 
 import torch
 
+from semcom.channels.base import Channel
 from semcom.codecs.base import Codec
 from semcom.data import ImageDataset, ImageFolder
 from semcom.errors import SemcomError
+from semcom.link import SemanticLink
 from semcom.metrics import ms_ssim, psnr, ssim
 from semcom.registry import create_channel
 from semcom.seeding import make_generator
-from semcom.tiling import tile_image, untile
 from semcom.train.progress import make_progress
+from semcom.transmission import image_quality, send_image
 
 #: What a sweep evaluates: same-size images, or whole images of any size.
 EvalData = ImageDataset | ImageFolder
-
-#: SSIM's Gaussian window is 11 px: smaller images get no SSIM.
-SSIM_MIN_SIZE = 11
 
 #: The first line of ``results.csv``: what the columns mean (read with ``comment="#"``).
 CSV_NOTE = (
@@ -103,31 +102,22 @@ def _mean(values: list[float]) -> float:
 def _evaluate_tiled(
     codec: Codec,
     images: list[torch.Tensor],
-    channel: torch.nn.Module,
+    channel: Channel,
     snr_db: float,
     gen: torch.Generator,
     batch_size: int,
-    device: torch.device | str,
 ) -> tuple[float, float, float | None]:
     """Metrics of whole ``images`` (each ``[C, H, W]`` float in [0, 1]) sent as tiles."""
+    link = SemanticLink(codec, channel)
     p, s, m = [], [], []
-    ms_defined = True
     for image in images:
-        tiles, grid = tile_image(image.to(device), codec.image_size)
-        parts = [
-            codec(tiles[i : i + batch_size], channel, snr_db, gen)["x_hat"].clamp(0, 1)
-            for i in range(0, len(tiles), batch_size)
-        ]
-        x_hat = untile(torch.cat(parts), grid, (image.shape[1], image.shape[2])).unsqueeze(0)
-        x = image.unsqueeze(0).to(device)
-        p.append(float(psnr(x_hat, x)[0]))
-        if min(image.shape[1:]) >= SSIM_MIN_SIZE:
-            s.append(float(ssim(x_hat, x)[0]))
-        ms = ms_ssim(x_hat, x)
-        ms_defined &= ms is not None
-        if ms is not None:
-            m.append(float(ms[0]))
-    return _mean(p), _mean(s), _mean(m) if ms_defined else None
+        received = send_image(link, image, snr_db, gen, batch_size=batch_size)
+        quality = image_quality(received, image)
+        p.append(quality[0])
+        s += [quality[1]] if quality[1] is not None else []
+        m.append(quality[2])
+    ms_defined = all(v is not None for v in m)
+    return _mean(p), _mean(s), _mean([v for v in m if v is not None]) if ms_defined else None
 
 
 @torch.no_grad()
@@ -156,7 +146,7 @@ def evaluate_codec(
             images = [data.image(i) for i in range(len(data))]
         else:
             images = list(data.batch(slice(None)))
-        return _evaluate_tiled(codec, images, channel, snr_db, gen, batch_size, device)
+        return _evaluate_tiled(codec, images, channel, snr_db, gen, batch_size)
     assert isinstance(data, ImageDataset)
     p, s, m = [], [], []
     for x, _ in data.iter_batches(batch_size, shuffle=False, generator=None):
