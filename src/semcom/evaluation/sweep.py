@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -101,7 +102,7 @@ def _mean(values: list[float]) -> float:
 
 def _evaluate_tiled(
     codec: Codec,
-    images: list[torch.Tensor],
+    images: Iterable[torch.Tensor],
     channel: Channel,
     snr_db: float,
     gen: torch.Generator,
@@ -142,10 +143,12 @@ def evaluate_codec(
     channel = create_channel(channel_name).to(device)
     gen = make_generator(noise_seed(seed, snr_db), device)
     if needs_tiling(codec, data):
-        if isinstance(data, ImageFolder):
-            images = [data.image(i) for i in range(len(data))]
-        else:
-            images = list(data.batch(slice(None)))
+        # one image in float at a time: a folder of large photographs stays uint8 in memory
+        images: Iterable[torch.Tensor] = (
+            (data.image(i) for i in range(len(data)))
+            if isinstance(data, ImageFolder)
+            else (data.batch(slice(i, i + 1))[0] for i in range(len(data)))
+        )
         return _evaluate_tiled(codec, images, channel, snr_db, gen, batch_size)
     assert isinstance(data, ImageDataset)
     p, s, m = [], [], []
