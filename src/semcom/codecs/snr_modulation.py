@@ -1,0 +1,41 @@
+"""Channel-state modulation: scale features by a function of the SNR (SwinJSCC / WITT).
+
+A single SNR-adaptive model covers a range of SNRs because every modulation layer
+rescales its features per channel from the mean token and ``snr_db``:
+``x * 2 sigmoid(MLP([mean(x), snr_db / 10]))``. At initialisation the scale is close
+to 1 at every SNR, so the network starts as its SNR-blind counterpart.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+#: ``snr_db`` is divided by this before entering the MLP (keeps inputs near [0, 2]).
+SNR_SCALE_DB = 10.0
+
+
+class SNRModulation(nn.Module):
+    """Per-channel scaling of a ``[B, H, W, D]`` token map conditioned on ``snr_db``.
+
+    Args:
+        dim: token dimension D.
+        hidden: width of the two-layer MLP (default ``dim``).
+
+    ``forward(x, snr_db)``: ``x [B, H, W, D] float32``, ``snr_db [B] float32`` (dB)
+    -> ``[B, H, W, D] float32``.
+    """
+
+    def __init__(self, dim: int, hidden: int | None = None) -> None:
+        super().__init__()
+        hidden = hidden or dim
+        last = nn.Linear(hidden, dim)
+        with torch.no_grad():  # start near scale 1 (not exactly: gradients must flow)
+            last.weight.mul_(0.1)
+            last.bias.zero_()
+        self.mlp = nn.Sequential(nn.Linear(dim + 1, hidden), nn.ReLU(), last)
+
+    def forward(self, x: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
+        context = torch.cat([x.mean(dim=(1, 2)), snr_db[:, None] / SNR_SCALE_DB], dim=1)
+        scale = 2 * torch.sigmoid(self.mlp(context))  # [B, D]
+        return x * scale[:, None, None, :]

@@ -1,0 +1,64 @@
+"""Swin-JSCC specifics (the registry tests cover shapes, gradients and round trips)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from semcom import create_channel, create_codec
+from semcom.errors import SemcomError
+
+
+def test_output_depends_on_snr() -> None:
+    torch.manual_seed(0)
+    codec = create_codec("swinjscc").eval()
+    # Train the modulation a little so it is not the near-identity of initialisation.
+    for m in codec.modules():
+        if m.__class__.__name__ == "SNRModulation":
+            torch.nn.init.normal_(m.mlp[2].weight)
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        at_0 = codec.encode(x, 0.0)
+        at_15 = codec.encode(x, 15.0)
+        y = at_0.clone()
+        assert not torch.allclose(at_0, at_15, atol=1e-4)
+        assert not torch.allclose(codec.decode(y, 0.0), codec.decode(y, 15.0), atol=1e-4)
+
+
+def test_snr_blind_ablation_ignores_snr() -> None:
+    codec = create_codec("swinjscc", snr_adaptive=False).eval()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(codec.encode(x, 0.0), codec.encode(x, 15.0))
+    assert codec.config()["snr_adaptive"] is False
+
+
+def test_per_example_snr() -> None:
+    codec = create_codec("swinjscc").eval()
+    for m in codec.modules():
+        if m.__class__.__name__ == "SNRModulation":
+            torch.nn.init.normal_(m.mlp[2].weight)
+    x = torch.rand(1, 3, 32, 32).expand(2, -1, -1, -1)
+    with torch.no_grad():
+        both = codec.encode(x, torch.tensor([0.0, 15.0]))
+        assert torch.allclose(both[1], codec.encode(x[:1], 15.0)[0], atol=1e-5)
+
+
+def test_larger_images_use_more_windows() -> None:
+    codec = create_codec("swinjscc", image_size=(64, 96))
+    out = codec(torch.rand(1, 3, 64, 96), create_channel("awgn"), 10.0)
+    assert out["x_hat"].shape == (1, 3, 64, 96)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"embed_dim": 24}, "embed_dim must be a positive multiple of 16"),
+        ({"depth1": 0}, "depth1 and depth2 must be at least 1"),
+        ({"window": 0}, "window must be at least 1"),
+        ({"mlp_ratio": 0}, "mlp_ratio must be positive"),
+    ],
+)
+def test_bad_construction(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(SemcomError, match=message):
+        create_codec("swinjscc", **kwargs)
