@@ -29,11 +29,11 @@ class SNRModulation(nn.Module):
     def __init__(self, dim: int, hidden: int | None = None) -> None:
         super().__init__()
         hidden = hidden or dim
-        last = nn.Linear(hidden, dim)
+        first, last = nn.Linear(dim + 1, hidden), nn.Linear(hidden, dim)
         with torch.no_grad():  # start near scale 1 (not exactly: gradients must flow)
             last.weight.mul_(0.1)
             last.bias.zero_()
-        self.mlp = nn.Sequential(nn.Linear(dim + 1, hidden), nn.ReLU(), last)
+        self.mlp = nn.Sequential(first, nn.ReLU(), last)
 
     def forward(self, x: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
         context = torch.cat([x.mean(dim=(1, 2)), snr_db[:, None] / SNR_SCALE_DB], dim=1)
