@@ -115,7 +115,8 @@ def test_wrong_image_shape_is_a_clear_error() -> None:
 
 
 def test_unknown_codec_lists_choices() -> None:
-    with pytest.raises(SemcomError, match="unknown codec 'nope'; choose one of: deepjscc"):
+    choices = "csc, deepjscc, swinjscc, vitjscc"
+    with pytest.raises(SemcomError, match=f"unknown codec 'nope'; choose one of: {choices}"):
         create_codec("nope")
 
 

@@ -27,21 +27,27 @@ def models_command(
     rows = []
     for name in CODECS.names():
         entry = CODECS.entry(name)
-        try:
-            model = entry.factory(
-                in_channels=channels, image_size=(image_size, image_size), cbr=cbr
+        # A codec with named sizes (vitjscc's size=gsc-m|gsc-l|gsc-h) gets a row per size.
+        variants: dict[str, tuple[str, ...]] = getattr(entry.factory, "variants", {})
+        options: list[dict[str, str]] = [
+            {key: value} for key, values in variants.items() for value in values
+        ] or [{}]
+        for option in options:
+            try:
+                model = entry.factory(
+                    in_channels=channels, image_size=(image_size, image_size), cbr=cbr, **option
+                )
+            except SemcomError as e:
+                raise SemcomError(f"codec {name!r}: {e}") from None
+            rows.append(
+                {
+                    "codec": " ".join([name, *(f"{k}={v}" for k, v in option.items())]),
+                    "parameters": sum(p.numel() for p in model.parameters()),
+                    "channel_uses": model.k,
+                    "cbr": model.cbr,
+                    "summary": entry.summary,
+                }
             )
-        except SemcomError as e:
-            raise SemcomError(f"codec {name!r}: {e}") from None
-        rows.append(
-            {
-                "codec": name,
-                "parameters": sum(p.numel() for p in model.parameters()),
-                "channel_uses": model.k,
-                "cbr": model.cbr,
-                "summary": entry.summary,
-            }
-        )
     if json_out:
         typer.echo(json.dumps(rows))
         return 0
