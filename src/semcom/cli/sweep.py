@@ -15,10 +15,23 @@ from semcom.train.progress import STDERR
 
 
 def sweep_command(
-    checkpoint: Annotated[list[Path], typer.Option(help="Codec checkpoint (repeat for several).")],
+    checkpoint: Annotated[
+        list[Path] | None, typer.Option(help="Codec checkpoint (repeat for several).")
+    ] = None,
+    method: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Digital baseline, e.g. digital:jpeg+ldpc+qam, digital:webp+ldpc2/3+qam16, "
+            "digital:jpeg+capacity (repeat for several)."
+        ),
+    ] = None,
     data: Annotated[
         str | None,
         typer.Option(help="Data spec (evaluation split); default: the first checkpoint's data."),
+    ] = None,
+    cbr: Annotated[
+        str | None,
+        typer.Option(help="Bandwidth ratio of the digital methods; default: the checkpoints'."),
     ] = None,
     channel: Annotated[
         str, typer.Option(help="Channel name, or several separated by commas.")
@@ -44,10 +57,11 @@ def sweep_command(
         bool, typer.Option("--skip-bad", help="folder: data: skip files that are not images.")
     ] = False,
 ) -> int:
-    """Evaluate every checkpoint at every SNR with a fixed noise seed.
+    """Evaluate every checkpoint and digital method at every SNR with a fixed noise seed.
 
     Images of another size than the model's (folder:PATH of photographs, patches:64, ...)
-    are cut into tiles of the model's size, sent, stitched and scored per image.
+    are cut into tiles of the model's size, sent, stitched and scored per image. Digital
+    methods code each image whole with the same channel uses per image.
     """
     from semcom.data import is_folder_spec, load_image_folder, load_images
     from semcom.device import resolve_device
@@ -60,8 +74,14 @@ def sweep_command(
     if limit is not None and limit < 1:
         raise SemcomError(f"--limit must be at least 1, got {limit}")
     dev = resolve_device(device)
-    ckpts = [load_checkpoint(p) for p in checkpoint]
-    spec = data or str(ckpts[0].train_config.get("data", "patches"))
+    from semcom.digital import parse_digital_method
+    from semcom.parsing import parse_cbr
+
+    digital = [parse_digital_method(m) for m in method or []]
+    if not checkpoint and not digital:
+        raise SemcomError("give at least one --checkpoint or --method digital:...")
+    ckpts = [load_checkpoint(p) for p in checkpoint or []]
+    spec = data or (str(ckpts[0].train_config.get("data", "patches")) if ckpts else "patches")
     codecs = {}
     for i, c in enumerate(ckpts):
         label = c.name if c.name not in codecs else f"{c.name}#{i}"
@@ -71,7 +91,9 @@ def sweep_command(
         wanted = {c.in_channels for c in codecs.values()}
         if len(wanted) > 1:
             raise SemcomError("the checkpoints mix greyscale and RGB models; sweep them apart")
-        dataset = load_image_folder(spec, "eval", channels=wanted.pop(), skip_bad=skip_bad)
+        dataset = load_image_folder(
+            spec, "eval", channels=wanted.pop() if wanted else None, skip_bad=skip_bad
+        )
         if limit is not None:
             dataset = dataset.subset(range(min(limit, len(dataset))))
     else:
@@ -83,6 +105,8 @@ def sweep_command(
         dataset,
         channels,
         snrs,
+        digital=digital,
+        cbr=parse_cbr(cbr) if cbr is not None else None,
         batch_size=batch_size,
         seed=seed,
         device=dev,
@@ -95,16 +119,18 @@ def sweep_command(
     else:
         from rich.table import Table
 
-        table = Table("method", "channel", "SNR (dB)", "PSNR (dB)", "SSIM", "images")
+        any_digital = any(r.delivered is not None for r in rows)
+        columns = ["method", "channel", "SNR (dB)", "PSNR (dB)", "SSIM", "images"]
+        table = Table(*columns, *(["delivered"] if any_digital else []))
         for r in rows:
-            table.add_row(
-                r.method,
-                r.channel,
-                f"{r.snr_db:g}",
-                f"{r.psnr_db:.2f}",
-                f"{r.ssim:.3f}",
-                str(r.n_images),
-            )
+            cells = [r.method, r.channel, f"{r.snr_db:g}", f"{r.psnr_db:.2f}", f"{r.ssim:.3f}"]
+            cells.append(str(r.n_images))
+            if any_digital:
+                cells.append("" if r.delivered is None else f"{r.delivered:.0%}")
+            table.add_row(*cells)
         STDERR.print(table)
+        for r in rows:
+            if r.note:
+                STDERR.print(f"note: {r.method} {r.channel} {r.snr_db:g} dB: {r.note}")
         STDERR.print(f"wrote {out / 'results.csv'} and {out / 'psnr_vs_snr.png'}")
     return 0

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -32,6 +32,7 @@ import torch
 from semcom.channels.base import Channel
 from semcom.codecs.base import Codec
 from semcom.data import ImageDataset, ImageFolder
+from semcom.digital.method import DigitalMethod
 from semcom.errors import SemcomError
 from semcom.link import SemanticLink
 from semcom.metrics import ms_ssim, psnr, ssim
@@ -46,7 +47,8 @@ EvalData = ImageDataset | ImageFolder
 #: The first line of ``results.csv``: what the columns mean (read with ``comment="#"``).
 CSV_NOTE = (
     "# psnr_db, ssim, ms_ssim: mean over images of the per-image value "
-    "(PSNR in dB, peak 1); ms_ssim empty for images under 176 px"
+    "(PSNR in dB, peak 1); ms_ssim empty for images under 176 px; delivered: digital "
+    "methods' fraction of images decoded (empty for learned codecs)"
 )
 
 
@@ -62,6 +64,9 @@ class SweepRow:
         ssim: mean per-image SSIM (NaN if no image reaches 11 px).
         ms_ssim: mean per-image MS-SSIM, ``None`` for images under 176 px.
         n_images: images evaluated.
+        delivered: digital methods: fraction of images whose bitstream was decoded
+            (the others show the mean image); ``None`` for learned codecs.
+        note: why a digital method could not code some images, else empty.
     """
 
     method: str
@@ -71,6 +76,8 @@ class SweepRow:
     ssim: float
     ms_ssim: float | None
     n_images: int
+    delivered: float | None = None
+    note: str = ""
 
 
 COLUMNS = [f.name for f in fields(SweepRow)]
@@ -170,21 +177,27 @@ def sweep_codecs(
     channels: list[str],
     snrs_db: list[float],
     *,
+    digital: Sequence[DigitalMethod] = (),
+    cbr: float | None = None,
     batch_size: int = 256,
     seed: int = 0,
     device: torch.device | str = "cpu",
     progress: bool = True,
 ) -> list[SweepRow]:
-    """Evaluate every codec over every channel at every SNR (dB); rows in that order.
+    """Evaluate every codec and digital method over every channel at every SNR (dB).
 
-    ``data``: see :func:`evaluate_codec`.
+    Rows come codec by codec, then method by method, each over channels then SNRs.
+    ``data``: see :func:`evaluate_codec`. Digital methods use ``cbr`` (default: the
+    codecs' common cbr, else 1/6) so that they get the same channel uses per image.
     """
     for ch in channels:
         create_channel(ch)  # fail fast on unknown names
     for codec in codecs.values():
         check_compatible(codec, data)
+    if digital:
+        cbr = _digital_cbr(codecs, cbr)
     rows: list[SweepRow] = []
-    total = len(codecs) * len(channels) * len(snrs_db)
+    total = (len(codecs) + len(digital)) * len(channels) * len(snrs_db)
     with make_progress(progress) as bar:
         task = bar.add_task("sweep", total=total, status="")
         for method, codec in codecs.items():
@@ -197,7 +210,35 @@ def sweep_codecs(
                     )
                     rows.append(SweepRow(method, ch, float(snr), p, s, m, len(data)))
                     bar.update(task, advance=1)
+        if digital:
+            from semcom.evaluation.digital_eval import channel_means, evaluate_digital
+
+            mean = channel_means(data)
+            assert cbr is not None
+            for dm in digital:
+                for ch in channels:
+                    for snr in snrs_db:
+                        bar.update(task, status=f"{dm.label} {ch} {snr:g} dB")
+                        p, s, m, ok, note = evaluate_digital(
+                            dm, data, ch, snr, cbr=cbr, seed_value=noise_seed(seed, snr), mean=mean
+                        )
+                        rows.append(
+                            SweepRow(dm.label, ch, float(snr), p, s, m, len(data), ok, note)
+                        )
+                        bar.update(task, advance=1)
     return rows
+
+
+def _digital_cbr(codecs: dict[str, Codec], cbr: float | None) -> float:
+    """The bandwidth ratio digital methods get: ``cbr`` or the codecs' common one."""
+    ratios = {round(c.cbr_requested, 9) for c in codecs.values()}
+    if cbr is not None:
+        return cbr
+    if len(ratios) > 1:
+        raise SemcomError(
+            "the checkpoints use different cbr values; give the digital methods one with --cbr"
+        )
+    return ratios.pop() if ratios else 1 / 6
 
 
 def write_csv(rows: list[SweepRow], path: Path) -> None:
@@ -210,6 +251,7 @@ def write_csv(rows: list[SweepRow], path: Path) -> None:
         for r in rows:
             d = asdict(r)
             d["ms_ssim"] = "" if r.ms_ssim is None else r.ms_ssim
+            d["delivered"] = "" if r.delivered is None else r.delivered
             w.writerow(d)
 
 
@@ -228,6 +270,8 @@ def read_csv(path: Path) -> list[SweepRow]:
                 float(d["ssim"]),
                 float(d["ms_ssim"]) if d["ms_ssim"] else None,
                 int(d["n_images"]),
+                float(d["delivered"]) if d.get("delivered") else None,
+                d.get("note") or "",
             )
         )
     return rows
