@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from semcom.cli.app import main
+from semcom.evaluation import COLUMNS
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -127,7 +128,7 @@ def test_train_then_sweep_json(
     assert code == 0
     rows = json.loads(out)  # stdout holds the JSON and nothing else
     assert len(rows) == 4
-    assert set(rows[0]) == {"method", "channel", "snr_db", "psnr_db", "ssim", "ms_ssim", "n_images"}
+    assert list(rows[0]) == COLUMNS
     assert rows[0]["n_images"] == 8
     assert rows[0]["ms_ssim"] is None
     assert (tmp_path / "sw" / "results.csv").exists()
@@ -222,3 +223,46 @@ def test_sweep_a_folder_of_photographs_with_skip_bad(
     assert row["n_images"] == 2
     assert row["ms_ssim"] is None  # the 40 px image has no MS-SSIM
     assert 5 < row["psnr_db"] < 40
+
+
+def test_sweep_digital_methods_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rgb_npz: Path
+) -> None:
+    code, out, _ = _run(
+        capsys,
+        "sweep",
+        "--method",
+        "digital:jpeg+ldpc+qam",
+        "--method",
+        "digital:jpeg+capacity",
+        "--data",
+        f"npz:{rgb_npz}",
+        "--snr-db",
+        "-5,20",
+        "--limit",
+        "4",
+        "--out",
+        str(tmp_path / "sw"),
+        "--json",
+    )
+    assert code == 0
+    rows = json.loads(out)
+    assert [(r["method"], r["snr_db"]) for r in rows] == [
+        ("digital:jpeg+ldpc1/2+qam4", -5.0),
+        ("digital:jpeg+ldpc1/2+qam4", 20.0),
+        ("digital:jpeg+capacity", -5.0),
+        ("digital:jpeg+capacity", 20.0),
+    ]
+    # LDPC: nothing below the threshold, everything at 20 dB; capacity: all at 20 dB
+    assert [r["delivered"] for r in rows[:2]] == [0.0, 1.0]
+    assert rows[3]["delivered"] == 1.0
+    assert (tmp_path / "sw" / "psnr_vs_snr.png").exists()
+
+
+def test_sweep_bad_method_choices_are_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = _run(capsys, "sweep", "--out", str(tmp_path))
+    _assert_one_line_error(code, err, "give at least one --checkpoint or --method")
+    code, _, err = _run(capsys, "sweep", "--method", "digital:bpg+ldpc+qam", "--out", str(tmp_path))
+    _assert_one_line_error(code, err, "unknown image codec 'bpg'; choose one of: jpeg, jpeg2000")

@@ -12,7 +12,17 @@ from semcom.train import load_checkpoint
 
 
 def test_columns_are_the_documented_ones() -> None:
-    assert COLUMNS == ["method", "channel", "snr_db", "psnr_db", "ssim", "ms_ssim", "n_images"]
+    assert COLUMNS == [
+        "method",
+        "channel",
+        "snr_db",
+        "psnr_db",
+        "ssim",
+        "ms_ssim",
+        "n_images",
+        "delivered",
+        "note",
+    ]
 
 
 def test_sweep_rows_csv_and_plot(tmp_path: Path, trained_checkpoint: Path, rgb_npz: Path) -> None:
