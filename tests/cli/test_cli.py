@@ -266,3 +266,22 @@ def test_sweep_bad_method_choices_are_one_line(
     _assert_one_line_error(code, err, "give at least one --checkpoint or --method")
     code, _, err = _run(capsys, "sweep", "--method", "digital:bpg+ldpc+qam", "--out", str(tmp_path))
     _assert_one_line_error(code, err, "unknown image codec 'bpg'; choose one of: jpeg, jpeg2000")
+
+
+def test_sweep_lpips_column(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rgb_npz: Path
+) -> None:
+    import torch
+
+    from semcom.metrics.lpips import AlexLPIPS, save_lpips_weights
+
+    torch.manual_seed(0)
+    weights = save_lpips_weights(AlexLPIPS(), tmp_path / "lpips.pt")
+    argv = ["sweep", "--method", "digital:jpeg+capacity", "--data", f"npz:{rgb_npz}"]
+    argv += ["--snr-db", "0,20", "--limit", "4", "--out", str(tmp_path / "sw"), "--json"]
+    code, out, _ = _run(capsys, *argv, "--lpips-weights", str(weights))
+    assert code == 0
+    rows = json.loads(out)
+    assert all(isinstance(r["lpips"], float) for r in rows)
+    code, _, err = _run(capsys, *argv, "--lpips-weights", str(tmp_path / "absent"))
+    _assert_one_line_error(code, err, "no LPIPS weights at")

@@ -50,13 +50,13 @@ def test_below_threshold_psnr_is_the_mean_image_psnr() -> None:
     method = parse_digital_method("digital:jpeg+ldpc+qam")
     x = images(8)
     data = ImageDataset(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), None, "photos")
-    p, _, _, delivered, note = evaluate_digital(method, data, "awgn", -5.0, cbr=1 / 6, seed_value=0)
+    scores, delivered, note = evaluate_digital(method, data, "awgn", -5.0, cbr=1 / 6, seed_value=0)
     assert delivered == 0.0
     assert note == ""
     ref = data.batch(slice(0, 8))
     rounded = torch.from_numpy(channel_means(data)).round().div(255).float().reshape(1, 3, 1, 1)
     expected = float(psnr(rounded.expand_as(ref), ref).mean())
-    assert abs(p - expected) < 0.1
+    assert abs(scores.psnr_db - expected) < 0.1
 
 
 def test_capacity_budget_and_error_free_delivery() -> None:
@@ -73,12 +73,12 @@ def test_a_budget_too_small_for_any_image_is_reported_not_raised() -> None:
     method = parse_digital_method("digital:webp+ldpc+qam")
     x = images(3)
     data = ImageDataset(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), None, "photos")
-    p, _, _, delivered, note = evaluate_digital(
+    scores, delivered, note = evaluate_digital(
         method, data, "awgn", 10.0, cbr=1 / 24, seed_value=0
     )
     assert delivered == 0.0
     assert "cannot hold even the smallest webp payload" in note
-    assert math.isfinite(p)
+    assert math.isfinite(scores.psnr_db)
 
 
 def test_ldpc_chain_is_error_free_at_high_snr_and_fails_at_low() -> None:

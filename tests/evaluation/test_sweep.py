@@ -22,6 +22,7 @@ def test_columns_are_the_documented_ones() -> None:
         "n_images",
         "delivered",
         "note",
+        "lpips",
     ]
 
 

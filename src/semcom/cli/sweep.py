@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,11 @@ from semcom.errors import SemcomError
 from semcom.evaluation.sweep import EvalData
 from semcom.parsing import parse_snr_list
 from semcom.train.progress import STDERR
+
+if TYPE_CHECKING:
+    import torch
+
+    from semcom.metrics.lpips import AlexLPIPS
 
 
 def sweep_command(
@@ -56,6 +61,14 @@ def sweep_command(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="folder: data: skip files that are not images.")
     ] = False,
+    lpips_weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--lpips-weights",
+            help="LPIPS weights (file or folder); default: $SEMCOM_LPIPS_WEIGHTS or "
+            "~/.cache/semcom/lpips when present.",
+        ),
+    ] = None,
 ) -> int:
     """Evaluate every checkpoint and digital method at every SNR with a fixed noise seed.
 
@@ -100,6 +113,7 @@ def sweep_command(
         dataset = load_images(spec, "eval", download=download)
         if limit is not None:
             dataset = dataset.head(limit)
+    lpips_metric = _lpips_metric(lpips_weights, dev)
     rows = sweep_codecs(
         codecs,
         dataset,
@@ -111,6 +125,7 @@ def sweep_command(
         seed=seed,
         device=dev,
         progress=progress,
+        lpips_metric=lpips_metric,
     )
     write_csv(rows, out / "results.csv")
     plot_psnr_vs_snr(rows, out / "psnr_vs_snr.png", title=f"{dataset.name}, {len(dataset)} images")
@@ -120,10 +135,13 @@ def sweep_command(
         from rich.table import Table
 
         any_digital = any(r.delivered is not None for r in rows)
-        columns = ["method", "channel", "SNR (dB)", "PSNR (dB)", "SSIM", "images"]
-        table = Table(*columns, *(["delivered"] if any_digital else []))
+        columns = ["method", "channel", "SNR (dB)", "PSNR (dB)", "SSIM"]
+        columns += ["LPIPS"] if lpips_metric is not None else []
+        table = Table(*columns, "images", *(["delivered"] if any_digital else []))
         for r in rows:
             cells = [r.method, r.channel, f"{r.snr_db:g}", f"{r.psnr_db:.2f}", f"{r.ssim:.3f}"]
+            if lpips_metric is not None:
+                cells.append(f"{r.lpips:.4f}")
             cells.append(str(r.n_images))
             if any_digital:
                 cells.append("" if r.delivered is None else f"{r.delivered:.0%}")
@@ -134,3 +152,16 @@ def sweep_command(
                 STDERR.print(f"note: {r.method} {r.channel} {r.snr_db:g} dB: {r.note}")
         STDERR.print(f"wrote {out / 'results.csv'} and {out / 'psnr_vs_snr.png'}")
     return 0
+
+
+def _lpips_metric(path: Path | None, device: torch.device) -> AlexLPIPS | None:
+    """LPIPS when weights are given (must load) or found in the default places, else None."""
+    from semcom.metrics.lpips import load_lpips, resolve_lpips_weights
+
+    if path is not None:
+        return load_lpips(path, device=device)
+    try:
+        resolve_lpips_weights()
+    except SemcomError:
+        return None  # no weights installed: no lpips column
+    return load_lpips(device=device)

@@ -15,7 +15,9 @@ import torch
 
 from semcom.data import ImageDataset, ImageFolder
 from semcom.digital.method import DigitalMethod
+from semcom.evaluation.scores import Scores
 from semcom.metrics import ms_ssim, psnr, ssim
+from semcom.metrics.lpips import AlexLPIPS
 from semcom.registry import create_channel
 from semcom.seeding import make_generator
 from semcom.transmission import SSIM_MIN_SIZE
@@ -53,15 +55,18 @@ def evaluate_digital(
     cbr: float,
     seed_value: int,
     mean: np.ndarray | None = None,
-) -> tuple[float, float, float | None, float, str]:
-    """Mean PSNR (dB), SSIM, MS-SSIM, the fraction of images delivered, and a note
-    (non-empty when some images could not be coded within the budget)."""
+    lpips_metric: AlexLPIPS | None = None,
+) -> tuple[Scores, float, str]:
+    """Mean scores (PSNR in dB, SSIM, MS-SSIM, LPIPS with ``lpips_metric``), the fraction
+    of images delivered, and a note (non-empty when some images could not be coded within
+    the budget)."""
     channel = create_channel(channel_name)
     gen = make_generator(seed_value, "cpu")
     mean = channel_means(data) if mean is None else mean
     p: list[float] = []
     s: list[float] = []
     m: list[float | None] = []
+    lp: list[float] = []
     delivered, fits, total = 0, 0, 0
     smallest: int | None = None
     budget = None
@@ -82,6 +87,8 @@ def evaluate_digital(
             s += ssim(got, ref).tolist()
         ms_values = ms_ssim(got, ref)
         m += [None] * len(chunk) if ms_values is None else ms_values.tolist()
+        if lpips_metric is not None:
+            lp += lpips_metric(got, ref).tolist()
     note = ""
     if fits == 0:
         note = (
@@ -92,10 +99,10 @@ def evaluate_digital(
         note = f"{total - fits}/{total} images do not fit the {budget}-byte budget"
     ms_ok = all(v is not None for v in m)
     ms = float(np.mean([v for v in m if v is not None])) if ms_ok and m else None
-    return (
+    scores = Scores(
         float(np.mean(p)),
         float(np.mean(s)) if s else float("nan"),
         ms,
-        delivered / max(total, 1),
-        note,
+        float(np.mean(lp)) if lpips_metric is not None else None,
     )
+    return scores, delivered / max(total, 1), note

@@ -34,8 +34,10 @@ from semcom.codecs.base import Codec
 from semcom.data import ImageDataset, ImageFolder
 from semcom.digital.method import DigitalMethod
 from semcom.errors import SemcomError
+from semcom.evaluation.scores import Scores
 from semcom.link import SemanticLink
 from semcom.metrics import ms_ssim, psnr, ssim
+from semcom.metrics.lpips import AlexLPIPS
 from semcom.registry import create_channel
 from semcom.seeding import make_generator
 from semcom.train.progress import make_progress
@@ -67,6 +69,7 @@ class SweepRow:
         delivered: digital methods: fraction of images whose bitstream was decoded
             (the others show the mean image); ``None`` for learned codecs.
         note: why a digital method could not code some images, else empty.
+        lpips: mean per-image LPIPS (AlexNet, lower is better) when weights are available.
     """
 
     method: str
@@ -78,6 +81,7 @@ class SweepRow:
     n_images: int
     delivered: float | None = None
     note: str = ""
+    lpips: float | None = None
 
 
 COLUMNS = [f.name for f in fields(SweepRow)]
@@ -114,18 +118,26 @@ def _evaluate_tiled(
     snr_db: float,
     gen: torch.Generator,
     batch_size: int,
-) -> tuple[float, float, float | None]:
+    lpips_metric: AlexLPIPS | None,
+) -> Scores:
     """Metrics of whole ``images`` (each ``[C, H, W]`` float in [0, 1]) sent as tiles."""
     link = SemanticLink(codec, channel)
-    p, s, m = [], [], []
+    p, s, m, lp = [], [], [], []
     for image in images:
         received = send_image(link, image, snr_db, gen, batch_size=batch_size)
         quality = image_quality(received, image)
         p.append(quality[0])
         s += [quality[1]] if quality[1] is not None else []
         m.append(quality[2])
+        if lpips_metric is not None:
+            lp.append(float(lpips_metric(received[None], image[None].to(received.device))[0]))
     ms_defined = all(v is not None for v in m)
-    return _mean(p), _mean(s), _mean([v for v in m if v is not None]) if ms_defined else None
+    return Scores(
+        _mean(p),
+        _mean(s),
+        _mean([v for v in m if v is not None]) if ms_defined else None,
+        _mean(lp) if lpips_metric is not None else None,
+    )
 
 
 @torch.no_grad()
@@ -138,13 +150,14 @@ def evaluate_codec(
     batch_size: int = 256,
     seed: int = 0,
     device: torch.device | str = "cpu",
-) -> tuple[float, float, float | None]:
-    """Mean per-image PSNR (dB), SSIM and MS-SSIM of ``data`` at ``snr_db``.
+    lpips_metric: AlexLPIPS | None = None,
+) -> Scores:
+    """Mean per-image PSNR (dB), SSIM, MS-SSIM (and LPIPS) of ``data`` at ``snr_db``.
 
     ``data`` is an :class:`ImageDataset` (``[N, C, H, W]``) or an :class:`ImageFolder`
     (images of any size); images not of the codec's size are evaluated by tiling (module
     docstring). MS-SSIM is ``None`` unless every image is at least 176 px; SSIM is the mean over
-    images of at least 11 px (NaN if none is).
+    images of at least 11 px (NaN if none is); LPIPS is ``None`` without ``lpips_metric``.
     """
     check_compatible(codec, data)
     channel = create_channel(channel_name).to(device)
@@ -156,9 +169,9 @@ def evaluate_codec(
             if isinstance(data, ImageFolder)
             else (data.batch(slice(i, i + 1))[0] for i in range(len(data)))
         )
-        return _evaluate_tiled(codec, images, channel, snr_db, gen, batch_size)
+        return _evaluate_tiled(codec, images, channel, snr_db, gen, batch_size, lpips_metric)
     assert isinstance(data, ImageDataset)
-    p, s, m = [], [], []
+    p, s, m, lp = [], [], [], []
     for x, _ in data.iter_batches(batch_size, shuffle=False, generator=None):
         x = x.to(device)
         x_hat = codec(x, channel, snr_db, gen)["x_hat"].clamp(0, 1)
@@ -167,8 +180,11 @@ def evaluate_codec(
         ms = ms_ssim(x_hat, x)
         if ms is not None:
             m.append(ms)
+        if lpips_metric is not None:
+            lp.append(lpips_metric(x_hat, x))
     ms_mean = float(torch.cat(m).mean()) if m else None
-    return float(torch.cat(p).mean()), float(torch.cat(s).mean()), ms_mean
+    lp_mean = float(torch.cat(lp).mean()) if lp else None
+    return Scores(float(torch.cat(p).mean()), float(torch.cat(s).mean()), ms_mean, lp_mean)
 
 
 def sweep_codecs(
@@ -183,6 +199,7 @@ def sweep_codecs(
     seed: int = 0,
     device: torch.device | str = "cpu",
     progress: bool = True,
+    lpips_metric: AlexLPIPS | None = None,
 ) -> list[SweepRow]:
     """Evaluate every codec and digital method over every channel at every SNR (dB).
 
@@ -205,10 +222,19 @@ def sweep_codecs(
             for ch in channels:
                 for snr in snrs_db:
                     bar.update(task, status=f"{method} {ch} {snr:g} dB")
-                    p, s, m = evaluate_codec(
-                        codec, data, ch, snr, batch_size=batch_size, seed=seed, device=device
+                    sc = evaluate_codec(
+                        codec,
+                        data,
+                        ch,
+                        snr,
+                        batch_size=batch_size,
+                        seed=seed,
+                        device=device,
+                        lpips_metric=lpips_metric,
                     )
-                    rows.append(SweepRow(method, ch, float(snr), p, s, m, len(data)))
+                    rows.append(
+                        SweepRow(method, ch, float(snr), *sc[:3], len(data), None, "", sc.lpips)
+                    )
                     bar.update(task, advance=1)
         if digital:
             from semcom.evaluation.digital_eval import channel_means, evaluate_digital
@@ -219,11 +245,20 @@ def sweep_codecs(
                 for ch in channels:
                     for snr in snrs_db:
                         bar.update(task, status=f"{dm.label} {ch} {snr:g} dB")
-                        p, s, m, ok, note = evaluate_digital(
-                            dm, data, ch, snr, cbr=cbr, seed_value=noise_seed(seed, snr), mean=mean
+                        sc, ok, note = evaluate_digital(
+                            dm,
+                            data,
+                            ch,
+                            snr,
+                            cbr=cbr,
+                            seed_value=noise_seed(seed, snr),
+                            mean=mean,
+                            lpips_metric=lpips_metric,
                         )
                         rows.append(
-                            SweepRow(dm.label, ch, float(snr), p, s, m, len(data), ok, note)
+                            SweepRow(
+                                dm.label, ch, float(snr), *sc[:3], len(data), ok, note, sc.lpips
+                            )
                         )
                         bar.update(task, advance=1)
     return rows
@@ -252,6 +287,7 @@ def write_csv(rows: list[SweepRow], path: Path) -> None:
             d = asdict(r)
             d["ms_ssim"] = "" if r.ms_ssim is None else r.ms_ssim
             d["delivered"] = "" if r.delivered is None else r.delivered
+            d["lpips"] = "" if r.lpips is None else r.lpips
             w.writerow(d)
 
 
@@ -272,6 +308,7 @@ def read_csv(path: Path) -> list[SweepRow]:
                 int(d["n_images"]),
                 float(d["delivered"]) if d.get("delivered") else None,
                 d.get("note") or "",
+                float(d["lpips"]) if d.get("lpips") else None,
             )
         )
     return rows

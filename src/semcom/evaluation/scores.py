@@ -1,0 +1,15 @@
+"""The scores one evaluation produces (a sweep row without its labels)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Scores(NamedTuple):
+    """Mean per-image scores: PSNR (dB, peak 1), SSIM, MS-SSIM (``None`` under 176 px),
+    LPIPS (``None`` without LPIPS weights; lower is better)."""
+
+    psnr_db: float
+    ssim: float
+    ms_ssim: float | None
+    lpips: float | None = None
