@@ -25,6 +25,9 @@ C = TypeVar("C")
 #: Learning-rate schedules and training-image augmentations :class:`TrainConfig` accepts.
 LR_SCHEDULES = ("constant", "cosine")
 AUGMENTATIONS = ("none", "flip")
+#: ``reconstruct``: MSE; ``classify``: MSE + task_weight * CE of a classifier on the
+#: reconstruction (paper 001, Eq. 16).
+TASKS = ("reconstruct", "classify")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,13 @@ class TrainConfig:
         init: checkpoint (path or ``zoo:NAME``) whose weights the training starts from
             (fine-tuning); its codec and cbr must be the ones configured, its codec
             options are used, and the data must have its image geometry.
+        task: ``"reconstruct"`` (MSE) or ``"classify"`` (paper 001 Eq. 16: MSE plus
+            ``task_weight`` times the cross-entropy of a classifier on the reconstruction;
+            needs labelled data).
+        classifier: ``classify`` only: a classifier checkpoint (path or
+            ``zoo:classifier-...``) used frozen; ``None`` trains a fresh classifier jointly
+            with the codec (stored in the codec checkpoint).
+        task_weight: weight of the cross-entropy term.
     """
 
     codec: str = "deepjscc"
@@ -74,6 +84,9 @@ class TrainConfig:
     out: str = "runs/train"
     val_images: int = 512
     init: str | None = None
+    task: str = "reconstruct"
+    classifier: str | None = None
+    task_weight: float = 1.0
 
     def __post_init__(self) -> None:
         snr: Any = self.snr_db
@@ -108,6 +121,12 @@ class TrainConfig:
             raise SemcomError(
                 f"unknown augment {self.augment!r}; choose one of: {', '.join(AUGMENTATIONS)}"
             )
+        if self.task not in TASKS:
+            raise SemcomError(f"unknown task {self.task!r}; choose one of: {', '.join(TASKS)}")
+        if self.task_weight < 0:
+            raise SemcomError(f"task_weight must be >= 0, got {self.task_weight}")
+        if self.classifier is not None and self.task != "classify":
+            raise SemcomError("--classifier only applies with --task classify")
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (lists for tuples) that :func:`config_from_dict` reads back."""

@@ -285,3 +285,37 @@ def test_sweep_lpips_column(
     assert all(isinstance(r["lpips"], float) for r in rows)
     code, _, err = _run(capsys, *argv, "--lpips-weights", str(tmp_path / "absent"))
     _assert_one_line_error(code, err, "no LPIPS weights at")
+
+
+def test_train_classifier_then_sweep_accuracy(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, rgb_npz: Path
+) -> None:
+    code, out, err = _run(
+        capsys,
+        "train-classifier",
+        "--data",
+        f"npz:{rgb_npz}",
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "clf"),
+        "--no-progress",
+    )
+    assert code == 0
+    assert "validation accuracy" in err
+    clf = out.strip()
+    argv = ["sweep", "--method", "digital:jpeg+capacity", "--data", f"npz:{rgb_npz}"]
+    argv += ["--snr-db", "20", "--limit", "8", "--out", str(tmp_path / "sw"), "--json"]
+    code, out, _ = _run(capsys, *argv, "--classifier", clf)
+    assert code == 0
+    acc = json.loads(out)[0]["accuracy"]
+    assert 0.0 <= acc <= 1.0
+
+
+def test_train_classifier_needs_labels(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    unlabelled = tmp_path / "x.npz"
+    np.savez(unlabelled, x=np.zeros((8, 32, 32, 3), np.uint8))
+    code, _, err = _run(
+        capsys, "train-classifier", "--data", f"npz:{unlabelled}#val=0.25", "--out", str(tmp_path)
+    )
+    _assert_one_line_error(code, err, "has no labels; a classifier needs them")

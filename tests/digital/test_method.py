@@ -73,9 +73,7 @@ def test_a_budget_too_small_for_any_image_is_reported_not_raised() -> None:
     method = parse_digital_method("digital:webp+ldpc+qam")
     x = images(3)
     data = ImageDataset(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), None, "photos")
-    scores, delivered, note = evaluate_digital(
-        method, data, "awgn", 10.0, cbr=1 / 24, seed_value=0
-    )
+    scores, delivered, note = evaluate_digital(method, data, "awgn", 10.0, cbr=1 / 24, seed_value=0)
     assert delivered == 0.0
     assert "cannot hold even the smallest webp payload" in note
     assert math.isfinite(scores.psnr_db)

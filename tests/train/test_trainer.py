@@ -9,6 +9,7 @@ import torch
 
 from semcom.config import TrainConfig
 from semcom.errors import SemcomError
+from semcom.tasks import load_classifier
 from semcom.train import load_checkpoint, train
 from semcom.train import trainer as trainer_mod
 
@@ -66,21 +67,21 @@ def test_resume_continues_exactly(tmp_path: Path, rgb_npz: Path) -> None:
 def test_a_crash_loses_at_most_the_running_epoch(
     tmp_path: Path, rgb_npz: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = trainer_mod.validation_psnr
+    real = trainer_mod.validation_scores
     calls = {"n": 0}
 
-    def crash_in_second_epoch(*args: object, **kwargs: object) -> float:
+    def crash_in_second_epoch(*args: object, **kwargs: object) -> tuple[float, float | None]:
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(trainer_mod, "validation_psnr", crash_in_second_epoch)
+    monkeypatch.setattr(trainer_mod, "validation_scores", crash_in_second_epoch)
     with pytest.raises(KeyboardInterrupt):
         train(_cfg(tmp_path, rgb_npz, epochs=3), progress=False)
     state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
     assert state["epoch"] == 1
-    monkeypatch.setattr(trainer_mod, "validation_psnr", real)
+    monkeypatch.setattr(trainer_mod, "validation_scores", real)
     result = train(_cfg(tmp_path, rgb_npz, epochs=3), resume=True, progress=False)
     assert [h["epoch"] for h in result.history] == [1, 2, 3]
 
@@ -197,3 +198,64 @@ def test_unknown_schedule_or_augmentation(
 ) -> None:
     with pytest.raises(SemcomError, match=f"unknown {key} '{value}'"):
         _cfg(tmp_path, rgb_npz, **{key: value})
+
+
+def test_task_classify_trains_a_classifier_jointly(tmp_path: Path, rgb_npz: Path) -> None:
+    cfg = _cfg(tmp_path, rgb_npz, epochs=2, task="classify", task_weight=0.5)
+    result = train(cfg, progress=False)
+    accs = [h["val_accuracy"] for h in result.history]
+    assert all(0.0 <= a <= 1.0 for a in accs)
+    ckpt = load_checkpoint(result.checkpoint)
+    classifier = ckpt.build_classifier()
+    assert classifier is not None
+    assert not any(p.requires_grad for p in classifier.parameters())
+    # resuming restores the jointly trained classifier too
+    more = train(cfg.replace(epochs=3), resume=True, progress=False)
+    assert len(more.history) == 3
+
+
+def test_task_classify_with_a_frozen_classifier(tmp_path: Path, rgb_npz: Path) -> None:
+    from semcom.tasks.train_classifier import ClassifierConfig, train_classifier
+
+    clf_path, _ = train_classifier(
+        ClassifierConfig(data=f"npz:{rgb_npz}", epochs=1, out=str(tmp_path / "clf")),
+        progress=False,
+    )
+    before = load_classifier(clf_path).state_dict
+    result = train(
+        _cfg(tmp_path, rgb_npz, epochs=1, task="classify", classifier=str(clf_path)),
+        progress=False,
+    )
+    assert result.history[0]["val_accuracy"] is not None
+    after = load_classifier(clf_path).state_dict
+    assert all(torch.equal(before[k], after[k]) for k in before)  # frozen
+    stored = load_checkpoint(result.checkpoint).classifier  # kept with the codec for sweeps
+    assert stored is not None
+    assert all(torch.equal(before[k], stored["state_dict"][k]) for k in before)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"task": "segment"}, "unknown task 'segment'; choose one of: reconstruct, classify"),
+        ({"classifier": "zoo:classifier-cifar10"}, "--classifier only applies with --task"),
+        ({"task": "classify", "task_weight": -1.0}, "task_weight must be >= 0"),
+    ],
+)
+def test_bad_task_settings(
+    tmp_path: Path, rgb_npz: Path, changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(SemcomError, match=message):
+        _cfg(tmp_path, rgb_npz, epochs=1, **changes)
+
+
+def test_task_classify_needs_labels(tmp_path: Path) -> None:
+    import numpy as np
+
+    unlabelled = tmp_path / "x.npz"
+    np.savez(unlabelled, x=np.zeros((8, 32, 32, 3), np.uint8))
+    cfg = TrainConfig(
+        data=f"npz:{unlabelled}#val=0.25", epochs=1, task="classify", out=str(tmp_path / "r")
+    )
+    with pytest.raises(SemcomError, match="--task classify needs labelled data"):
+        train(cfg, progress=False)

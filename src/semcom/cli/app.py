@@ -18,7 +18,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from semcom.cli import demo, models, sweep, train, transmit, zoo
+from semcom.cli import demo, models, sweep, train, train_classifier, transmit, zoo
 from semcom.errors import SemcomError
 from semcom.train.progress import STDERR
 
@@ -31,6 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("train")(train.train_command)
+app.command("train-classifier")(train_classifier.train_classifier_command)
 app.command("sweep")(sweep.sweep_command)
 app.command("demo")(demo.demo_command)
 app.command("models")(models.models_command)

@@ -61,6 +61,13 @@ def sweep_command(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="folder: data: skip files that are not images.")
     ] = False,
+    classifier: Annotated[
+        str | None,
+        typer.Option(
+            help="Classifier (path or zoo:classifier-...) whose accuracy on the reconstructions "
+            "fills the accuracy column; default: the one a checkpoint was trained with."
+        ),
+    ] = None,
     lpips_weights: Annotated[
         Path | None,
         typer.Option(
@@ -96,9 +103,15 @@ def sweep_command(
     ckpts = [load_checkpoint(p) for p in checkpoint or []]
     spec = data or (str(ckpts[0].train_config.get("data", "patches")) if ckpts else "patches")
     codecs = {}
+    classifiers: dict[str, torch.nn.Module | None] = {}
     for i, c in enumerate(ckpts):
         label = c.name if c.name not in codecs else f"{c.name}#{i}"
         codecs[label] = c.build_codec(dev)
+        classifiers[label] = c.build_classifier(dev)
+    if classifier is not None:
+        from semcom.tasks import load_classifier
+
+        classifiers = {"*": load_classifier(classifier).build(dev)}
     dataset: EvalData
     if is_folder_spec(spec):
         wanted = {c.in_channels for c in codecs.values()}
@@ -126,6 +139,7 @@ def sweep_command(
         device=dev,
         progress=progress,
         lpips_metric=lpips_metric,
+        classifiers=classifiers,
     )
     write_csv(rows, out / "results.csv")
     plot_psnr_vs_snr(rows, out / "psnr_vs_snr.png", title=f"{dataset.name}, {len(dataset)} images")
@@ -137,11 +151,15 @@ def sweep_command(
         any_digital = any(r.delivered is not None for r in rows)
         columns = ["method", "channel", "SNR (dB)", "PSNR (dB)", "SSIM"]
         columns += ["LPIPS"] if lpips_metric is not None else []
+        any_accuracy = any(r.accuracy is not None for r in rows)
+        columns += ["accuracy"] if any_accuracy else []
         table = Table(*columns, "images", *(["delivered"] if any_digital else []))
         for r in rows:
             cells = [r.method, r.channel, f"{r.snr_db:g}", f"{r.psnr_db:.2f}", f"{r.ssim:.3f}"]
             if lpips_metric is not None:
                 cells.append(f"{r.lpips:.4f}")
+            if any_accuracy:
+                cells.append("" if r.accuracy is None else f"{r.accuracy:.1%}")
             cells.append(str(r.n_images))
             if any_digital:
                 cells.append("" if r.delivered is None else f"{r.delivered:.0%}")

@@ -52,6 +52,20 @@ def train_command(
         str | None,
         typer.Option(help="Start from this checkpoint's weights (path or zoo:NAME): fine-tune."),
     ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(help="reconstruct (MSE) | classify (MSE + CE of a classifier, paper 001)."),
+    ] = None,
+    classifier: Annotated[
+        str | None,
+        typer.Option(
+            help="--task classify: a frozen classifier (path or zoo:classifier-...); "
+            "default: train one jointly."
+        ),
+    ] = None,
+    task_weight: Annotated[
+        float | None, typer.Option("--task-weight", help="Weight of the CE term (default 1).")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
     config: Annotated[
         Path | None, typer.Option(help="TOML file with TrainConfig keys; flags override it.")
@@ -84,6 +98,9 @@ def train_command(
         "out": out,
         "device": device,
         "init": init,
+        "task": task,
+        "classifier": classifier,
+        "task_weight": task_weight,
     }
     given = {k: v for k, v in overrides.items() if v is not None}
     if config is not None:
@@ -92,10 +109,12 @@ def train_command(
         cfg = config_from_dict(TrainConfig, given, source="command line")
     result = train(cfg, resume=resume, progress=progress, download=download, skip_bad=skip_bad)
     last = result.history[-1] if result.history else {}
+    accuracy = last.get("val_accuracy")
     STDERR.print(
         f"stopped by {result.stopped_by} after {len(result.history)} epochs; "
-        f"val PSNR {last.get('val_psnr_db', float('nan')):.2f} dB at "
-        f"{last.get('val_snr_db', float('nan')):g} dB SNR"
+        f"val PSNR {last.get('val_psnr_db', float('nan')):.2f} dB"
+        + (f", accuracy {accuracy:.1%}" if accuracy is not None else "")
+        + f" at {last.get('val_snr_db', float('nan')):g} dB SNR"
     )
     typer.echo(str(result.checkpoint))
     return 0

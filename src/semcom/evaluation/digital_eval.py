@@ -20,6 +20,7 @@ from semcom.metrics import ms_ssim, psnr, ssim
 from semcom.metrics.lpips import AlexLPIPS
 from semcom.registry import create_channel
 from semcom.seeding import make_generator
+from semcom.tasks.classifier import accuracy
 from semcom.transmission import SSIM_MIN_SIZE
 
 #: Images coded per call of the LDPC chain (Sionna decodes them all at once).
@@ -56,6 +57,7 @@ def evaluate_digital(
     seed_value: int,
     mean: np.ndarray | None = None,
     lpips_metric: AlexLPIPS | None = None,
+    classifier: torch.nn.Module | None = None,
 ) -> tuple[Scores, float, str]:
     """Mean scores (PSNR in dB, SSIM, MS-SSIM, LPIPS with ``lpips_metric``), the fraction
     of images delivered, and a note (non-empty when some images could not be coded within
@@ -67,6 +69,10 @@ def evaluate_digital(
     s: list[float] = []
     m: list[float | None] = []
     lp: list[float] = []
+    right = 0
+    use_classifier = (
+        classifier is not None and isinstance(data, ImageDataset) and data.labels is not None
+    )
     delivered, fits, total = 0, 0, 0
     smallest: int | None = None
     budget = None
@@ -89,6 +95,12 @@ def evaluate_digital(
         m += [None] * len(chunk) if ms_values is None else ms_values.tolist()
         if lpips_metric is not None:
             lp += lpips_metric(got, ref).tolist()
+        if use_classifier:
+            assert classifier is not None
+            assert isinstance(data, ImageDataset)
+            assert data.labels is not None
+            labels = data.labels[total - len(chunk) : total]
+            right += int(accuracy(classifier, got, labels).sum())
     note = ""
     if fits == 0:
         note = (
@@ -104,5 +116,6 @@ def evaluate_digital(
         float(np.mean(s)) if s else float("nan"),
         ms,
         float(np.mean(lp)) if lpips_metric is not None else None,
+        right / max(total, 1) if use_classifier else None,
     )
     return scores, delivered / max(total, 1), note

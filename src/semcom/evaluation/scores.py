@@ -7,9 +7,11 @@ from typing import NamedTuple
 
 class Scores(NamedTuple):
     """Mean per-image scores: PSNR (dB, peak 1), SSIM, MS-SSIM (``None`` under 176 px),
-    LPIPS (``None`` without LPIPS weights; lower is better)."""
+    LPIPS (``None`` without LPIPS weights; lower is better), accuracy of a classifier on
+    the reconstructions (``None`` without one)."""
 
     psnr_db: float
     ssim: float
     ms_ssim: float | None
     lpips: float | None = None
+    accuracy: float | None = None

@@ -40,6 +40,7 @@ from semcom.metrics import ms_ssim, psnr, ssim
 from semcom.metrics.lpips import AlexLPIPS
 from semcom.registry import create_channel
 from semcom.seeding import make_generator
+from semcom.tasks.classifier import accuracy
 from semcom.train.progress import make_progress
 from semcom.transmission import image_quality, send_image
 
@@ -70,6 +71,8 @@ class SweepRow:
             (the others show the mean image); ``None`` for learned codecs.
         note: why a digital method could not code some images, else empty.
         lpips: mean per-image LPIPS (AlexNet, lower is better) when weights are available.
+        accuracy: fraction of reconstructions a classifier labels right (``--classifier``
+            or the one trained with the codec), for labelled same-size images.
     """
 
     method: str
@@ -82,6 +85,7 @@ class SweepRow:
     delivered: float | None = None
     note: str = ""
     lpips: float | None = None
+    accuracy: float | None = None
 
 
 COLUMNS = [f.name for f in fields(SweepRow)]
@@ -151,13 +155,15 @@ def evaluate_codec(
     seed: int = 0,
     device: torch.device | str = "cpu",
     lpips_metric: AlexLPIPS | None = None,
+    classifier: torch.nn.Module | None = None,
 ) -> Scores:
-    """Mean per-image PSNR (dB), SSIM, MS-SSIM (and LPIPS) of ``data`` at ``snr_db``.
+    """Mean per-image PSNR (dB), SSIM, MS-SSIM (and LPIPS, accuracy) of ``data`` at ``snr_db``.
 
     ``data`` is an :class:`ImageDataset` (``[N, C, H, W]``) or an :class:`ImageFolder`
     (images of any size); images not of the codec's size are evaluated by tiling (module
     docstring). MS-SSIM is ``None`` unless every image is at least 176 px; SSIM is the mean over
-    images of at least 11 px (NaN if none is); LPIPS is ``None`` without ``lpips_metric``.
+    images of at least 11 px (NaN if none is); LPIPS is ``None`` without ``lpips_metric``;
+    accuracy is ``None`` without ``classifier``, labels, or when tiling.
     """
     check_compatible(codec, data)
     channel = create_channel(channel_name).to(device)
@@ -172,7 +178,9 @@ def evaluate_codec(
         return _evaluate_tiled(codec, images, channel, snr_db, gen, batch_size, lpips_metric)
     assert isinstance(data, ImageDataset)
     p, s, m, lp = [], [], [], []
-    for x, _ in data.iter_batches(batch_size, shuffle=False, generator=None):
+    right = 0
+    use_classifier = classifier is not None and data.labels is not None
+    for x, y in data.iter_batches(batch_size, shuffle=False, generator=None):
         x = x.to(device)
         x_hat = codec(x, channel, snr_db, gen)["x_hat"].clamp(0, 1)
         p.append(psnr(x_hat, x))
@@ -182,9 +190,13 @@ def evaluate_codec(
             m.append(ms)
         if lpips_metric is not None:
             lp.append(lpips_metric(x_hat, x))
+        if use_classifier and y is not None:
+            assert classifier is not None
+            right += int(accuracy(classifier, x_hat, y).sum())
     ms_mean = float(torch.cat(m).mean()) if m else None
     lp_mean = float(torch.cat(lp).mean()) if lp else None
-    return Scores(float(torch.cat(p).mean()), float(torch.cat(s).mean()), ms_mean, lp_mean)
+    acc = right / len(data) if use_classifier else None
+    return Scores(float(torch.cat(p).mean()), float(torch.cat(s).mean()), ms_mean, lp_mean, acc)
 
 
 def sweep_codecs(
@@ -200,10 +212,13 @@ def sweep_codecs(
     device: torch.device | str = "cpu",
     progress: bool = True,
     lpips_metric: AlexLPIPS | None = None,
+    classifiers: dict[str, torch.nn.Module | None] | None = None,
 ) -> list[SweepRow]:
     """Evaluate every codec and digital method over every channel at every SNR (dB).
 
     Rows come codec by codec, then method by method, each over channels then SNRs.
+    ``classifiers`` maps a method label (or ``"*"``, for every method) to the classifier
+    whose accuracy on the reconstructions fills the ``accuracy`` column.
     ``data``: see :func:`evaluate_codec`. Digital methods use ``cbr`` (default: the
     codecs' common cbr, else 1/6) so that they get the same channel uses per image.
     """
@@ -254,14 +269,31 @@ def sweep_codecs(
                             seed_value=noise_seed(seed, snr),
                             mean=mean,
                             lpips_metric=lpips_metric,
+                            classifier=_classifier_for(classifiers, dm.label),
                         )
                         rows.append(
                             SweepRow(
-                                dm.label, ch, float(snr), *sc[:3], len(data), ok, note, sc.lpips
+                                dm.label,
+                                ch,
+                                float(snr),
+                                *sc[:3],
+                                len(data),
+                                ok,
+                                note,
+                                sc.lpips,
+                                sc.accuracy,
                             )
                         )
                         bar.update(task, advance=1)
     return rows
+
+
+def _classifier_for(
+    classifiers: dict[str, torch.nn.Module | None] | None, method: str
+) -> torch.nn.Module | None:
+    if not classifiers:
+        return None
+    return classifiers.get(method) or classifiers.get("*")
 
 
 def _digital_cbr(codecs: dict[str, Codec], cbr: float | None) -> float:
@@ -288,6 +320,7 @@ def write_csv(rows: list[SweepRow], path: Path) -> None:
             d["ms_ssim"] = "" if r.ms_ssim is None else r.ms_ssim
             d["delivered"] = "" if r.delivered is None else r.delivered
             d["lpips"] = "" if r.lpips is None else r.lpips
+            d["accuracy"] = "" if r.accuracy is None else r.accuracy
             w.writerow(d)
 
 
@@ -309,6 +342,7 @@ def read_csv(path: Path) -> list[SweepRow]:
                 float(d["delivered"]) if d.get("delivered") else None,
                 d.get("note") or "",
                 float(d["lpips"]) if d.get("lpips") else None,
+                float(d["accuracy"]) if d.get("accuracy") else None,
             )
         )
     return rows

@@ -66,6 +66,8 @@ class Checkpoint:
         state_dict: the codec's weights.
         train_config: the :class:`~semcom.config.TrainConfig` it was trained with, as a dict.
         history: per-epoch training records.
+        classifier: the classifier trained with the codec (``--task classify``), as a
+            classifier checkpoint dict, else ``None``.
     """
 
     path: Path
@@ -74,11 +76,21 @@ class Checkpoint:
     state_dict: dict[str, torch.Tensor]
     train_config: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+    classifier: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
         """A short label for tables and plots: the file name without ``.pt``."""
         return self.path.stem
+
+    def build_classifier(self, device: torch.device | str = "cpu") -> torch.nn.Module | None:
+        """The classifier trained with the codec (frozen, eval mode), or ``None``."""
+        if self.classifier is None:
+            return None
+        from semcom.tasks.classifier import ClassifierCheckpoint
+
+        c = self.classifier
+        return ClassifierCheckpoint(self.path, c["config"], c["state_dict"]).build(device)
 
     def build_codec(self, device: torch.device | str = "cpu") -> Codec:
         """The codec with its weights, in eval mode, on ``device``."""
@@ -150,6 +162,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             state_dict=dict(raw["state_dict"]),
             train_config=dict(raw.get("train_config", {})),
             history=list(raw.get("history", [])),
+            classifier=raw.get("classifier"),
         )
     except (KeyError, TypeError):
         raise SemcomError(f"checkpoint {str(p)!r} is missing its codec or weights") from None

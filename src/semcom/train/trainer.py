@@ -42,6 +42,12 @@ from semcom.metrics import psnr
 from semcom.parsing import parse_cbr
 from semcom.registry import create_channel, create_codec
 from semcom.seeding import make_generator, seed_everything
+from semcom.tasks.classifier import (
+    ImageClassifier,
+    accuracy,
+    classifier_payload,
+    load_classifier,
+)
 from semcom.train.checkpoint import (
     FORMAT,
     atomic_save,
@@ -62,6 +68,7 @@ LOG_COLUMNS = [
     "val_snr_db",
     "elapsed_s",
     "images_per_s",
+    "val_accuracy",
 ]
 #: Keys that may change when resuming; any other change is an error.
 RESUMABLE_CHANGES = {"epochs", "time_budget_min", "device", "out"}
@@ -164,21 +171,57 @@ def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 
-@torch.no_grad()
 def validation_psnr(
     codec: Codec, channel: torch.nn.Module, data: ImageDataset, snr_db: float, device: torch.device
 ) -> float:
     """Mean per-image PSNR (dB) of ``data`` sent at ``snr_db`` with a fixed noise seed."""
+    return validation_scores(codec, channel, data, snr_db, device)[0]
+
+
+@torch.no_grad()
+def validation_scores(
+    codec: Codec,
+    channel: torch.nn.Module,
+    data: ImageDataset,
+    snr_db: float,
+    device: torch.device,
+    classifier: torch.nn.Module | None = None,
+) -> tuple[float, float | None]:
+    """Mean per-image PSNR (dB) of ``data`` sent at ``snr_db`` with a fixed noise seed, and
+    the ``classifier``'s accuracy on the reconstructions (``None`` without one)."""
     was_training = codec.training
     codec.eval()
     gen = make_generator(12345, device)
-    values = []
-    for x, _ in data.iter_batches(256, shuffle=False, generator=None):
+    values, right = [], 0
+    for x, y in data.iter_batches(256, shuffle=False, generator=None):
         x = x.to(device)
         out = codec(x, channel, snr_db, gen)
         values.append(psnr(out["x_hat"], x))
+        if classifier is not None and y is not None:
+            right += int(accuracy(classifier, out["x_hat"], y).sum())
     codec.train(was_training)
-    return float(torch.cat(values).mean())
+    mean = float(torch.cat(values).mean())
+    return mean, None if classifier is None else right / max(len(data), 1)
+
+
+def _task_classifier(
+    cfg: TrainConfig, data: ImageDataset, device: torch.device
+) -> tuple[torch.nn.Module | None, bool]:
+    """The classifier of ``--task classify`` and whether it is trained with the codec."""
+    if cfg.task != "classify":
+        return None, False
+    if data.labels is None or data.num_classes is None:
+        raise SemcomError(f"--task classify needs labelled data; {cfg.data!r} has no labels")
+    if cfg.classifier is None:
+        return ImageClassifier(data.channels, data.num_classes).to(device), True
+    ckpt = load_classifier(cfg.classifier)
+    model = ckpt.build(device)
+    if model.in_channels != data.channels or model.num_classes < data.num_classes:
+        raise SemcomError(
+            f"classifier {cfg.classifier!r} takes {model.in_channels}-channel images and "
+            f"{model.num_classes} classes; the data has {data.channels} and {data.num_classes}"
+        )
+    return model, False
 
 
 def _check_resumable(saved: dict[str, Any], cfg: TrainConfig) -> None:
@@ -238,13 +281,21 @@ def train(
     val = val.head(cfg.val_images)
     codec = build_codec_for(cfg, data).to(device)
     channel = create_channel(cfg.channel, **cfg.channel_options).to(device)
-    optimizer = torch.optim.Adam(codec.parameters(), lr=cfg.lr)
+    classifier, joint = _task_classifier(cfg, data, device)
+    params = list(codec.parameters())
+    if joint:
+        assert classifier is not None
+        params += list(classifier.parameters())
+    optimizer = torch.optim.Adam(params, lr=cfg.lr)
 
     epoch, elapsed, history = 0, 0.0, []
     if resume and state_path.exists():
         state = load_training_state(state_path)
         _check_resumable(state["train_config"], cfg)
         codec.load_state_dict(state["model"])
+        if joint:
+            assert classifier is not None
+            classifier.load_state_dict(state["classifier"])
         optimizer.load_state_dict(state["optimizer"])
         epoch, elapsed, history = int(state["epoch"]), float(state["elapsed_s"]), state["history"]
         STDERR.print(f"resuming {out} after epoch {epoch} ({elapsed:.0f} s trained)")
@@ -258,6 +309,7 @@ def train(
     n_batches = (len(data) + cfg.batch_size - 1) // cfg.batch_size
     stopped_by = "epochs"
     images = data.images.to(device)
+    labels = data.labels.to(device) if data.labels is not None else None
 
     with make_progress(progress) as bar:
         task = bar.add_task("train", total=n_batches, status="")
@@ -270,6 +322,9 @@ def train(
             label = f"epoch {epoch + 1}" + (f"/{cfg.epochs}" if cfg.epochs else "")
             bar.reset(task, total=n_batches, description=label, status="")
             codec.train()
+            if joint:
+                assert classifier is not None
+                classifier.train()
             t0 = time.perf_counter()
             loss_sum, psnr_sum, seen = 0.0, 0.0, 0
             for i in range(n_batches):
@@ -284,6 +339,10 @@ def train(
                 snr = low + (high - low) * torch.rand(len(idx), generator=snr_gen, device=device)
                 out_d = codec(x, channel, snr, noise_gen)
                 loss = F.mse_loss(out_d["x_hat"], x)
+                if classifier is not None:
+                    assert labels is not None
+                    logits = classifier(out_d["x_hat"])
+                    loss = loss + cfg.task_weight * F.cross_entropy(logits, labels[idx])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
                 optimizer.step()
@@ -301,7 +360,7 @@ def train(
             epoch_s = time.perf_counter() - t0
             elapsed += epoch_s
             epoch += 1
-            val_psnr = validation_psnr(codec, channel, val, val_snr, device)
+            val_psnr, val_acc = validation_scores(codec, channel, val, val_snr, device, classifier)
             history.append(
                 {
                     "epoch": epoch,
@@ -311,6 +370,7 @@ def train(
                     "val_snr_db": val_snr,
                     "elapsed_s": elapsed,
                     "images_per_s": seen / max(epoch_s, 1e-9),
+                    "val_accuracy": val_acc,
                 }
             )
             bar.update(task, status=f"loss {loss_sum / seen:.4f}  val PSNR {val_psnr:.2f} dB")
@@ -319,6 +379,7 @@ def train(
                     "format": FORMAT + "+state",
                     "train_config": cfg.to_dict(),
                     "model": codec.state_dict(),
+                    **({"classifier": classifier.state_dict()} if joint and classifier else {}),
                     "optimizer": optimizer.state_dict(),
                     "epoch": epoch,
                     "elapsed_s": elapsed,
@@ -331,5 +392,9 @@ def train(
             stopped_by = "epochs"
 
     codec.eval()
-    final = save_hashed(codec_payload(codec, cfg.to_dict(), history), out, codec.name)
+    payload = codec_payload(codec, cfg.to_dict(), history)
+    if isinstance(classifier, ImageClassifier):
+        names = list(data.class_names or [str(i) for i in range(classifier.num_classes)])
+        payload["classifier"] = classifier_payload(classifier.eval(), names, {}, [])
+    final = save_hashed(payload, out, codec.name)
     return TrainResult(final, codec, history, stopped_by)
