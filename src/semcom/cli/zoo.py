@@ -24,9 +24,11 @@ def zoo_list(
     from rich.table import Table
 
     from semcom.zoo import CARDS
+    from semcom.zoo.cards import CLASSIFIER_CARDS
 
     if json_out:
-        typer.echo(json.dumps([{"name": c.name, "summary": c.summary} for c in CARDS]))
+        listed = [*CARDS, *CLASSIFIER_CARDS]
+        typer.echo(json.dumps([{"name": c.name, "summary": c.summary} for c in listed]))
         return 0
     table = Table(title="semcom zoo (use as zoo:NAME; details: semcom zoo show NAME)")
     table.add_column("name", no_wrap=True)
@@ -35,6 +37,16 @@ def zoo_list(
     for c in CARDS:
         table.add_row(c.name, c.channel, f"{c.cbr:.4f}", f"{c.psnr_at(c.channel, 10.0):.2f} dB")
     Console().print(table)
+    if CLASSIFIER_CARDS:
+        classifiers = Table(
+            title="classifiers (accuracy on reconstructions: --classifier zoo:NAME)"
+        )
+        classifiers.add_column("name", no_wrap=True)
+        classifiers.add_column("data")
+        classifiers.add_column("accuracy (clean images)")
+        for k in CLASSIFIER_CARDS:
+            classifiers.add_row(k.name, k.data, f"{k.accuracy:.2%} of {k.eval_images}")
+        Console().print(classifiers)
     return 0
 
 
@@ -48,7 +60,10 @@ def zoo_show(
     from rich.table import Table
 
     from semcom.zoo import get_card, verified_weights
+    from semcom.zoo.store import classifier_names
 
+    if name.removeprefix("zoo:") in classifier_names():
+        return _show_classifier(name, json_out)
     card = get_card(name)
     path = verified_weights(card.name)
     if json_out:
@@ -81,6 +96,36 @@ def zoo_show(
     for p in card.psnr_table:
         table.add_row(p.channel, f"{p.snr_db:g}", f"{p.psnr_db:.2f}", f"{p.ssim:.3f}")
     con.print(table)
+    if card.notes:
+        con.print(f"  note: {card.notes}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def _show_classifier(name: str, json_out: bool) -> int:
+    from rich.console import Console
+
+    from semcom.zoo import verified_weights
+    from semcom.zoo.store import get_classifier_card
+
+    card = get_classifier_card(name)
+    path = verified_weights(card.name)
+    if json_out:
+        d = dataclasses.asdict(card)
+        d["path"] = str(path)
+        typer.echo(json.dumps(d))
+        return 0
+    con = Console()
+    con.print(f"[bold]zoo:{card.name}[/] — {card.summary}", highlight=False)
+    for label, value in [
+        ("data", card.data),
+        ("accuracy", f"{card.accuracy:.2%} on {card.eval_images} images of {card.eval_data}"),
+        ("epochs", str(card.epochs)),
+        ("wall time", f"{card.train_wall_time_s:.0f} s"),
+        ("hardware", card.hardware),
+        ("weights", f"{path} (sha256 {card.sha256[:16]}... ok)"),
+        ("recipe", card.recipe),
+    ]:
+        con.print(f"  {label:13s} {value}", highlight=False, soft_wrap=True)
     if card.notes:
         con.print(f"  note: {card.notes}", highlight=False, soft_wrap=True)
     return 0

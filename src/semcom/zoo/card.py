@@ -77,3 +77,38 @@ class ModelCard:
             if p.channel == channel and p.snr_db == snr_db:
                 return p.psnr_db
         raise KeyError((channel, snr_db))
+
+
+@dataclass(frozen=True)
+class ClassifierCard:
+    """A zoo classifier's card (``zoo:classifier-...``), for accuracy on reconstructions.
+
+    Attributes:
+        name: the zoo name.
+        summary: one line.
+        file: weight file inside ``semcom/zoo/weights/``.
+        sha256: sha256 of that file, checked at every load.
+        data: training data spec.
+        eval_data: data spec of the images ``accuracy`` was measured on.
+        eval_images: how many images that is.
+        accuracy: fraction of ``eval_data``'s clean images classified right.
+        recipe: the exact ``semcom train-classifier`` command.
+        train_wall_time_s: training wall time in seconds.
+        hardware: where it was trained.
+        epochs: epochs trained.
+        notes: caveats.
+    """
+
+    name: str
+    summary: str
+    file: str
+    sha256: str
+    data: str
+    eval_data: str
+    eval_images: int
+    accuracy: float
+    recipe: str
+    train_wall_time_s: float
+    hardware: str
+    epochs: int
+    notes: str = ""

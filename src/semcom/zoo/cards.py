@@ -6,7 +6,7 @@ card's ``eval_data`` right after training, on the hardware named.
 
 from __future__ import annotations
 
-from semcom.zoo.card import ModelCard, PsnrPoint
+from semcom.zoo.card import ClassifierCard, ModelCard, PsnrPoint
 
 SHARED = "../shared/data"
 _H100 = "1x NVIDIA H100 80GB (shared by 4 concurrent training runs), torch 2.11.0+cu130"
@@ -138,5 +138,59 @@ CARDS: tuple[ModelCard, ...] = (
             [(21.42, 0.900), (25.20, 0.965), (27.37, 0.980), (28.36, 0.984), (28.74, 0.985)],
             [(18.87, 0.769), (22.71, 0.886), (25.67, 0.948), (27.33, 0.971), (28.24, 0.981)],
         ),
+    ),
+)
+
+
+def _classifier_recipe(data: str, epochs: int, out: str, augment: str) -> str:
+    return (
+        f"semcom train-classifier --data '{data}' --epochs {epochs} --augment {augment} "
+        f"--seed 0 --device cpu --out {out}"
+    )
+
+
+def _classifier_card(
+    name: str,
+    summary: str,
+    sha256: str,
+    data: str,
+    eval_data: str,
+    eval_images: int,
+    accuracy: float,
+    epochs: int,
+    wall_time_s: float,
+    augment: str = "none",
+    notes: str = "",
+) -> ClassifierCard:
+    """A card of a classifier trained on one CPU thread with ``semcom train-classifier``."""
+    return ClassifierCard(
+        name=name,
+        summary=summary,
+        file=f"{name}.pt",
+        sha256=sha256,
+        data=data,
+        eval_data=eval_data,
+        eval_images=eval_images,
+        accuracy=accuracy,
+        recipe=_classifier_recipe(data, epochs, f"runs/zoo-{name}", augment),
+        train_wall_time_s=wall_time_s,
+        hardware=_CPU,
+        epochs=epochs,
+        notes=notes,
+    )
+
+
+CLASSIFIER_CARDS: tuple[ClassifierCard, ...] = (
+    _classifier_card(
+        name="classifier-mnist",
+        summary="VGG-style classifier (width 32, group norm), greyscale MNIST subset",
+        sha256="56d777041bc175ce240da3b0cb37c875ef1923f909a03d5ba3990ebb9e77fc1d",
+        data=f"npz:{SHARED}/mnist_subset.npz",
+        eval_data=f"npz:{SHARED}/mnist_subset.npz",
+        eval_images=8000,
+        accuracy=0.9776,
+        epochs=4,
+        wall_time_s=722.0,
+        notes="Accuracy on the subset's 8000 test images (the official test set's first 8000).",
     ),
 )

@@ -16,16 +16,40 @@ from importlib.resources import files
 from pathlib import Path
 
 from semcom.errors import SemcomError
-from semcom.zoo.card import ModelCard
-from semcom.zoo.cards import CARDS
+from semcom.zoo.card import ClassifierCard, ModelCard
+from semcom.zoo.cards import CARDS, CLASSIFIER_CARDS
 
 PREFIX = "zoo:"
 _BY_NAME = {c.name: c for c in CARDS}
+_CLASSIFIERS = {c.name: c for c in CLASSIFIER_CARDS}
 
 
 def names() -> list[str]:
-    """The zoo's model names, sorted."""
+    """The zoo's codec model names, sorted."""
     return sorted(_BY_NAME)
+
+
+def classifier_names() -> list[str]:
+    """The zoo's classifier names, sorted."""
+    return sorted(_CLASSIFIERS)
+
+
+def get_classifier_card(name: str) -> ClassifierCard:
+    """The card of classifier ``name`` (with or without ``zoo:``)."""
+    name = name.removeprefix(PREFIX)
+    try:
+        return _CLASSIFIERS[name]
+    except KeyError:
+        raise SemcomError(
+            f"unknown zoo classifier {name!r}; available: {', '.join(classifier_names())}"
+        ) from None
+
+
+def _any_card(name: str) -> ModelCard | ClassifierCard:
+    bare = name.removeprefix(PREFIX)
+    if bare in _CLASSIFIERS:
+        return _CLASSIFIERS[bare]
+    return get_card(bare)
 
 
 def get_card(name: str) -> ModelCard:
@@ -39,7 +63,7 @@ def get_card(name: str) -> ModelCard:
 
 def weights_path(name: str) -> Path:
     """Where ``name``'s weight file lies inside the installed package (not yet checked)."""
-    card = get_card(name)
+    card = _any_card(name)
     return Path(str(files("semcom.zoo").joinpath("weights", card.file)))
 
 
@@ -54,7 +78,7 @@ def verified_weights(name: str) -> Path:
     Raises:
         SemcomError: unknown name, missing file, or a hash that does not match.
     """
-    card = get_card(name)
+    card = _any_card(name)
     path = weights_path(card.name)
     if not path.is_file():
         raise SemcomError(f"zoo weights for {card.name!r} are missing at {path}; reinstall semcom")
