@@ -27,8 +27,9 @@ def zoo_list(
     from semcom.zoo.cards import CLASSIFIER_CARDS
 
     if json_out:
-        listed = [*CARDS, *CLASSIFIER_CARDS]
-        typer.echo(json.dumps([{"name": c.name, "summary": c.summary} for c in listed]))
+        listed = [(c.name, c.summary) for c in CARDS]
+        listed += [(k.name, k.summary) for k in CLASSIFIER_CARDS]
+        typer.echo(json.dumps([{"name": n, "summary": s} for n, s in listed]))
         return 0
     table = Table(title="semcom zoo (use as zoo:NAME; details: semcom zoo show NAME)")
     table.add_column("name", no_wrap=True)
