@@ -183,6 +183,32 @@ def config_from_dict(cls: type[C], data: dict[str, Any], *, source: str = "confi
         raise SemcomError(f"{source}: {e}") from None
 
 
+def read_toml(path: str | Path, table: str | None = None) -> dict[str, Any]:
+    """The keys of the TOML file ``path`` (or of its ``[table]``); clear errors."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SemcomError(f"config file {str(p)!r} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SemcomError(f"config file {str(p)!r} is not valid TOML: {e}") from None
+    if table is not None:
+        if table not in raw or not isinstance(raw[table], dict):
+            raise SemcomError(f"config file {str(p)!r} has no [{table}] table")
+        raw = raw[table]
+    return raw
+
+
+def codec_recipe(codec: str) -> dict[str, Any]:
+    """Training settings a codec's paper prescribes (``recipe`` on its class), used for
+    the keys neither the command line nor the TOML file sets; ``{}`` for most codecs."""
+    from semcom.registry import CODECS
+
+    if codec not in CODECS:
+        return {}
+    return dict(getattr(CODECS.entry(codec).factory, "recipe", {}))
+
+
 def load_config(
     cls: type[C],
     path: str | Path,
@@ -196,15 +222,6 @@ def load_config(
     out what they supply (a config without ``epochs`` plus ``--epochs 5`` is complete).
     """
     p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SemcomError(f"config file {str(p)!r} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise SemcomError(f"config file {str(p)!r} is not valid TOML: {e}") from None
-    if table is not None:
-        if table not in raw or not isinstance(raw[table], dict):
-            raise SemcomError(f"config file {str(p)!r} has no [{table}] table")
-        raw = raw[table]
+    raw = read_toml(p, table)
     source = str(p) if not overrides else f"{p} and the command line"
     return config_from_dict(cls, {**raw, **(overrides or {})}, source=source)

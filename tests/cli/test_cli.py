@@ -319,3 +319,30 @@ def test_train_classifier_needs_labels(capsys: pytest.CaptureFixture[str], tmp_p
         capsys, "train-classifier", "--data", f"npz:{unlabelled}#val=0.25", "--out", str(tmp_path)
     )
     _assert_one_line_error(code, err, "has no labels; a classifier needs them")
+
+
+def test_swinjscc_defaults_to_the_papers_recipe(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from semcom.train import trainer
+
+    seen = []
+
+    def capture(cfg: object, **_: object) -> None:
+        seen.append(cfg)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(trainer, "train", capture)
+    base = ["train", "--codec", "swinjscc", "--epochs", "1", "--out", str(tmp_path)]
+    with pytest.raises(SystemExit):
+        main(base)
+    with pytest.raises(SystemExit):
+        main([*base, "--lr", "0.001"])
+    toml = tmp_path / "t.toml"
+    toml.write_text('codec = "swinjscc"\nepochs = 1\nbatch_size = 8\n')
+    with pytest.raises(SystemExit):
+        main(["train", "--config", str(toml), "--out", str(tmp_path)])
+    paper, flagged, from_file = seen
+    assert (paper.snr_db, paper.batch_size, paper.lr) == ((1.0, 13.0), 32, 1e-4)
+    assert (flagged.snr_db, flagged.batch_size, flagged.lr) == ((1.0, 13.0), 32, 1e-3)
+    assert (from_file.batch_size, from_file.lr) == (8, 1e-4)

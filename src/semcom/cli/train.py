@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from semcom.config import TrainConfig, config_from_dict, load_config
+from semcom.config import TrainConfig, codec_recipe, config_from_dict, load_config, read_toml
 from semcom.parsing import parse_options, parse_snr_range
 from semcom.train.progress import STDERR
 
@@ -103,10 +103,13 @@ def train_command(
         "task_weight": task_weight,
     }
     given = {k: v for k, v in overrides.items() if v is not None}
+    from_file = read_toml(config) if config is not None else {}
+    name = str(given.get("codec", from_file.get("codec", "deepjscc")))
+    recipe = {k: v for k, v in codec_recipe(name).items() if k not in given | from_file}
     if config is not None:
-        cfg = load_config(TrainConfig, config, overrides=given)
+        cfg = load_config(TrainConfig, config, overrides={**recipe, **given})
     else:
-        cfg = config_from_dict(TrainConfig, given, source="command line")
+        cfg = config_from_dict(TrainConfig, {**recipe, **given}, source="command line")
     result = train(cfg, resume=resume, progress=progress, download=download, skip_bad=skip_bad)
     last = result.history[-1] if result.history else {}
     accuracy = last.get("val_accuracy")
