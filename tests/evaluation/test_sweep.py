@@ -23,6 +23,7 @@ def test_columns_are_the_documented_ones() -> None:
         "delivered",
         "note",
         "lpips",
+        "accuracy",
     ]
 
 
