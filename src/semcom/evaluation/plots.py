@@ -25,23 +25,39 @@ from semcom.evaluation.sweep import SweepRow
 
 
 def plot_psnr_vs_snr(rows: list[SweepRow], path: str | Path, title: str = "") -> Path:
-    """PSNR (dB) against channel SNR (dB), one line per (method, channel); saved as PNG."""
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    keys = sorted({(r.method, r.channel) for r in rows}, key=lambda k: (k[1], k[0]))
-    several_methods = len({r.method for r in rows}) > 1
-    for method, channel in keys:
-        pts = sorted(
-            (r.snr_db, r.psnr_db) for r in rows if (r.method, r.channel) == (method, channel)
-        )
-        label = f"{method} — {channel}" if several_methods else channel
-        style = "-o" if channel == "awgn" else "--s"
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label, markersize=4)
+    """PSNR (dB) against channel SNR (dB), one line per (method, channel); saved as PNG.
+
+    One colour per method, one line style per channel, so a method keeps its colour
+    across channels.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    methods = list(dict.fromkeys(r.method for r in rows))
+    channels = list(dict.fromkeys(r.channel for r in rows))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = ["-o", "--s", ":^", "-.d"]
+    several_methods = len(methods) > 1
+    for ci, channel in enumerate(channels):
+        for mi, method in enumerate(methods):
+            pts = sorted(
+                (r.snr_db, r.psnr_db) for r in rows if (r.method, r.channel) == (method, channel)
+            )
+            if not pts:
+                continue
+            label = f"{method} — {channel}" if several_methods else channel
+            ax.plot(
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                styles[ci % len(styles)],
+                color=colours[mi % len(colours)],
+                label=label,
+                markersize=4,
+            )
     ax.set_xlabel("channel SNR (dB)")
     ax.set_ylabel("PSNR (dB, mean over images)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=8, wrap=True)
     fig.tight_layout()
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
