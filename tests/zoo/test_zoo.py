@@ -191,3 +191,27 @@ def test_the_built_wheel_contains_the_weights(tmp_path: Path) -> None:
     for card in CARDS:
         assert f"semcom/zoo/weights/{card.file}" in names_in
     assert "semcom/py.typed" in names_in
+
+
+_DIGITAL_PSNR: dict[tuple[str, float], float] = {}
+
+
+@pytest.mark.parametrize("card", [c for c in CARDS if "cifar10" in c.name], ids=lambda c: c.name)
+def test_learned_codecs_beat_jpeg_ldpc_qam_up_to_10_db(card: semcom.zoo.ModelCard) -> None:
+    """Issue 4's bar: every CIFAR-10 zoo codec beats digital:jpeg+ldpc+qam at 0, 5 and 10 dB
+    on its own channel (first 128 validation images)."""
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} not present (project shared data)")
+    from semcom.digital import parse_digital_method
+    from semcom.evaluation import sweep_codecs
+
+    data = load_images(f"npz:{SHARED}/cifar10_train_subset.npz#val=0.1", "eval").head(128)
+    snrs = [0.0, 5.0, 10.0]
+    if (card.channel, 0.0) not in _DIGITAL_PSNR:
+        method = parse_digital_method("digital:jpeg+ldpc+qam")
+        rows = sweep_codecs({}, data, [card.channel], snrs, digital=[method], progress=False)
+        _DIGITAL_PSNR.update({(card.channel, r.snr_db): r.psnr_db for r in rows})
+    codec = load_checkpoint(f"zoo:{card.name}").build_codec()
+    for snr in snrs:
+        learned = evaluate_codec(codec, data, card.channel, snr).psnr_db
+        assert learned > _DIGITAL_PSNR[(card.channel, snr)], (snr, learned)
