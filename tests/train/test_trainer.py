@@ -209,6 +209,21 @@ def test_task_classify_trains_a_classifier_jointly(tmp_path: Path, rgb_npz: Path
     classifier = ckpt.build_classifier()
     assert classifier is not None
     assert not any(p.requires_grad for p in classifier.parameters())
+    # sweeps use the stored classifier for the accuracy column
+    from semcom.data import load_images
+    from semcom.evaluation import sweep_codecs
+
+    data = load_images(f"npz:{rgb_npz}", "eval")
+    rows = sweep_codecs(
+        {"c": ckpt.build_codec()},
+        data,
+        ["awgn"],
+        [10.0],
+        progress=False,
+        classifiers={"c": classifier},
+    )
+    assert rows[0].accuracy is not None
+    assert 0.0 <= rows[0].accuracy <= 1.0
     # resuming restores the jointly trained classifier too
     more = train(cfg.replace(epochs=3), resume=True, progress=False)
     assert len(more.history) == 3

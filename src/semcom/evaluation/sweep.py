@@ -246,9 +246,20 @@ def sweep_codecs(
                         seed=seed,
                         device=device,
                         lpips_metric=lpips_metric,
+                        classifier=_classifier_for(classifiers, method),
                     )
                     rows.append(
-                        SweepRow(method, ch, float(snr), *sc[:3], len(data), None, "", sc.lpips)
+                        SweepRow(
+                            method,
+                            ch,
+                            float(snr),
+                            *sc[:3],
+                            len(data),
+                            None,
+                            "",
+                            sc.lpips,
+                            sc.accuracy,
+                        )
                     )
                     bar.update(task, advance=1)
         if digital:
