@@ -27,12 +27,19 @@ class SemanticLink(nn.Module):
     Args:
         codec: a :class:`~semcom.codecs.base.Codec`.
         channel: a :class:`~semcom.channels.base.Channel`.
-        refiner: optional image-to-image module ``(x_hat [B,C,H,W], snr_db [B]) -> [B,C,H,W]``
-            applied after decoding; ``None`` is the no-refinement (NGF) ablation.
+        refiner: optional image-to-image module
+            ``(x_hat [B,C,H,W], snr_db [B], generator) -> [B,C,H,W]`` applied after decoding
+            (e.g. :class:`~semcom.refiners.sft.SFTRefiner`); ``None`` is the no-refinement
+            (NGF) ablation. A :class:`~semcom.refiners.base.Refiner` built for other images
+            than the codec's is refused (:class:`~semcom.errors.SemcomError` naming both).
     """
 
     def __init__(self, codec: Codec, channel: Channel, refiner: nn.Module | None = None) -> None:
         super().__init__()
+        if refiner is not None:
+            from semcom.refiners.base import check_refiner_matches
+
+            check_refiner_matches(codec, refiner)
         self.codec = codec
         self.channel = channel
         self.refiner = refiner
@@ -56,5 +63,5 @@ class SemanticLink(nn.Module):
         out: dict[str, torch.Tensor] = self.codec(x, self.channel, snr_db, generator)
         if self.refiner is not None:
             out["x_coarse"] = out["x_hat"]
-            out["x_hat"] = self.refiner(out["x_hat"], snr_db)
+            out["x_hat"] = self.refiner(out["x_hat"], snr_db, generator)
         return out

@@ -101,12 +101,14 @@ def _ensure_builtins_loaded() -> None:
     """Import the built-in component modules so their decorators have run."""
     import semcom.channels
     import semcom.codecs
-    import semcom.data  # noqa: F401
+    import semcom.data
+    import semcom.refiners  # noqa: F401
 
 
 CODECS: Registry[Any] = Registry("codec")
 CHANNELS: Registry[Any] = Registry("channel")
 PARTITIONERS: Registry[Any] = Registry("partitioner")
+REFINERS: Registry[Any] = Registry("refiner")
 
 
 def create_codec(name: str, **kwargs: Any) -> Any:

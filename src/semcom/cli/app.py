@@ -18,7 +18,16 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from semcom.cli import demo, models, sweep, train, train_classifier, transmit, zoo
+from semcom.cli import (
+    demo,
+    models,
+    sweep,
+    train,
+    train_classifier,
+    train_refiner,
+    transmit,
+    zoo,
+)
 from semcom.errors import SemcomError
 from semcom.train.progress import STDERR
 
@@ -32,6 +41,7 @@ app = typer.Typer(
 )
 app.command("train")(train.train_command)
 app.command("train-classifier")(train_classifier.train_classifier_command)
+app.command("train-refiner")(train_refiner.train_refiner_command)
 app.command("sweep")(sweep.sweep_command)
 app.command("demo")(demo.demo_command)
 app.command("models")(models.models_command)

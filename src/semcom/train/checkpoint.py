@@ -68,6 +68,9 @@ class Checkpoint:
         history: per-epoch training records.
         classifier: the classifier trained with the codec (``--task classify``), as a
             classifier checkpoint dict, else ``None``.
+        refiner: a *link checkpoint*'s refiner (``semcom train-refiner``): a dict with
+            ``name``, ``config``, ``state_dict``, ``train_config`` and ``history``; ``None``
+            for a codec checkpoint.
     """
 
     path: Path
@@ -77,6 +80,7 @@ class Checkpoint:
     train_config: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     classifier: dict[str, Any] | None = None
+    refiner: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -91,6 +95,23 @@ class Checkpoint:
 
         c = self.classifier
         return ClassifierCheckpoint(self.path, c["config"], c["state_dict"]).build(device)
+
+    def build_refiner(self, device: torch.device | str = "cpu") -> torch.nn.Module | None:
+        """The refiner of a link checkpoint (eval mode), or ``None`` for a codec checkpoint."""
+        if self.refiner is None:
+            return None
+        from semcom.refiners import refiner_from_config
+
+        try:
+            refiner = refiner_from_config(
+                dict(self.refiner["config"]), dict(self.refiner["state_dict"])
+            )
+        except (RuntimeError, TypeError, KeyError) as e:
+            raise SemcomError(
+                f"checkpoint {str(self.path)!r}: its refiner does not load: "
+                f"{str(e).splitlines()[0]}"
+            ) from None
+        return refiner.to(device).eval()
 
     def build_codec(self, device: torch.device | str = "cpu") -> Codec:
         """The codec with its weights, in eval mode, on ``device``."""
@@ -163,6 +184,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             train_config=dict(raw.get("train_config", {})),
             history=list(raw.get("history", [])),
             classifier=raw.get("classifier"),
+            refiner=raw.get("refiner"),
         )
     except (KeyError, TypeError):
         raise SemcomError(f"checkpoint {str(p)!r} is missing its codec or weights") from None

@@ -30,14 +30,21 @@ from semcom.zoo.store import (
 
 
 def load(
-    spec: str | Path, channel: str | None = None, device: torch.device | str = "cpu"
+    spec: str | Path,
+    channel: str | None = None,
+    device: torch.device | str = "cpu",
+    refiner_steps: int | None = None,
+    refiner: bool = True,
 ) -> SemanticLink:
     """A ready link from ``zoo:NAME`` or a checkpoint path.
 
     Args:
-        spec: ``zoo:NAME`` or the path of a codec checkpoint.
+        spec: ``zoo:NAME`` or the path of a codec or link checkpoint.
         channel: channel name; default: the one the model was trained on.
         device: where the link lives.
+        refiner_steps: reverse diffusion steps of a link checkpoint's refiner (1..T;
+            default T).
+        refiner: ``False`` drops a link checkpoint's refiner (the NGF ablation).
 
     Returns:
         :class:`~semcom.SemanticLink` in eval mode.
@@ -47,7 +54,11 @@ def load(
 
     ckpt = load_checkpoint(spec)
     name = channel or str(ckpt.train_config.get("channel", "awgn"))
-    return SemanticLink(ckpt.build_codec(device), create_channel(name).to(device)).eval()
+    ref = ckpt.build_refiner(device) if refiner else None
+    if ref is not None and refiner_steps is not None:
+        ref.set_steps(refiner_steps)  # type: ignore[operator]
+    codec = ckpt.build_codec(device)
+    return SemanticLink(codec, create_channel(name).to(device), ref).eval()
 
 
 __all__ = [
