@@ -6,7 +6,7 @@ from semcom import SemanticLink, create_channel, create_codec
 
 
 class _Brighten(torch.nn.Module):
-    def forward(self, x: torch.Tensor, snr_db: object) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, snr_db: object, generator: object = None) -> torch.Tensor:
         return (x + 0.1).clamp(0, 1)
 
 

@@ -21,6 +21,7 @@ from rich.markup import escape
 from semcom.cli import (
     demo,
     models,
+    refiner_profile,
     sweep,
     train,
     train_classifier,
@@ -43,6 +44,7 @@ app.command("train")(train.train_command)
 app.command("train-classifier")(train_classifier.train_classifier_command)
 app.command("train-refiner")(train_refiner.train_refiner_command)
 app.command("sweep")(sweep.sweep_command)
+app.command("refiner-profile")(refiner_profile.refiner_profile_command)
 app.command("demo")(demo.demo_command)
 app.command("models")(models.models_command)
 app.command("transmit")(transmit.transmit_command)

@@ -18,7 +18,7 @@ def models_command(
         bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
 ) -> int:
-    """List registered codecs with parameter count and channel uses per image."""
+    """List registered codecs (parameters, channel uses per image) and refiners."""
     from rich.console import Console
     from rich.table import Table
 
@@ -68,4 +68,25 @@ def models_command(
             r["summary"],
         )
     Console().print(table)
+    Console().print(_refiner_table(channels, image_size))
     return 0
+
+
+def _refiner_table(channels: int, image_size: int) -> object:
+    """The registered refiners with their parameter counts (N1, N1', N2, noise estimator)."""
+    from rich.table import Table
+
+    from semcom.refiners import REFINERS, create_refiner
+
+    table = Table(
+        "refiner",
+        "parameters",
+        "T",
+        "summary",
+        title=f"refiners for {channels}x{image_size}x{image_size} images",
+    )
+    for name in REFINERS.names():
+        r = create_refiner(name, in_channels=channels, image_size=(image_size, image_size))
+        n = sum(p.numel() for p in r.parameters())
+        table.add_row(name, f"{n:,}", str(r.timesteps), REFINERS.entry(name).summary)
+    return table

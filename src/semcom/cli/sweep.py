@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from semcom.errors import SemcomError
-from semcom.evaluation.sweep import EvalData
+from semcom.evaluation.sweep import EvalData, Receiver, RefinedCodec
 from semcom.parsing import parse_snr_list
 from semcom.train.progress import STDERR
 
@@ -68,6 +68,14 @@ def sweep_command(
             "fills the accuracy column; default: the one a checkpoint was trained with."
         ),
     ] = None,
+    refiner_steps: Annotated[
+        str | None,
+        typer.Option(
+            "--refiner-steps",
+            help="Link checkpoints: reverse diffusion steps to evaluate, e.g. '1,2,4' (one "
+            "method each); 0 adds the codec without its refiner (NGF). Default: T.",
+        ),
+    ] = None,
     lpips_weights: Annotated[
         Path | None,
         typer.Option(
@@ -102,19 +110,36 @@ def sweep_command(
         raise SemcomError("give at least one --checkpoint or --method digital:...")
     ckpts = [load_checkpoint(p) for p in checkpoint or []]
     spec = data or (str(ckpts[0].train_config.get("data", "patches")) if ckpts else "patches")
-    codecs = {}
+    steps_list = _parse_steps(refiner_steps)
+    codecs: dict[str, Receiver] = {}
     classifiers: dict[str, torch.nn.Module | None] = {}
     for i, c in enumerate(ckpts):
-        label = c.name if c.name not in codecs else f"{c.name}#{i}"
-        codecs[label] = c.build_codec(dev)
-        classifiers[label] = c.build_classifier(dev)
+        base = c.name if c.name not in codecs else f"{c.name}#{i}"
+        codec, refiner = c.build_codec(dev), c.build_refiner(dev)
+        if refiner is None:
+            codecs[base] = codec
+            classifiers[base] = c.build_classifier(dev)
+            continue
+        chosen: list[int | None] = list(steps_list) or [None]
+        for steps in chosen:
+            if steps == 0:
+                label: str = f"{base} NGF"
+                codecs[label] = codec
+            else:
+                label = base if steps is None else f"{base} steps={steps}"
+                codecs[label] = RefinedCodec(codec, refiner, steps)
+            classifiers[label] = c.build_classifier(dev)
+    if steps_list and not any(c.refiner is not None for c in ckpts):
+        raise SemcomError("--refiner-steps needs a link checkpoint (semcom train-refiner)")
     if classifier is not None:
         from semcom.tasks import load_classifier
 
         classifiers = {"*": load_classifier(classifier).build(dev)}
     dataset: EvalData
     if is_folder_spec(spec):
-        wanted = {c.in_channels for c in codecs.values()}
+        wanted = {
+            (c.codec if isinstance(c, RefinedCodec) else c).in_channels for c in codecs.values()
+        }
         if len(wanted) > 1:
             raise SemcomError("the checkpoints mix greyscale and RGB models; sweep them apart")
         dataset = load_image_folder(
@@ -170,6 +195,21 @@ def sweep_command(
                 STDERR.print(f"note: {r.method} {r.channel} {r.snr_db:g} dB: {r.note}")
         STDERR.print(f"wrote {out / 'results.csv'} and {out / 'psnr_vs_snr.png'}")
     return 0
+
+
+def _parse_steps(text: str | None) -> list[int]:
+    """``"1,2,4"`` -> ``[1, 2, 4]``; one-line errors for anything else."""
+    if text is None:
+        return []
+    try:
+        steps = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SemcomError(
+            f"--refiner-steps takes whole numbers such as '1,2,4', got {text!r}"
+        ) from None
+    if not steps or any(s < 0 for s in steps):
+        raise SemcomError(f"--refiner-steps takes numbers from 0 (NGF) to T, got {text!r}")
+    return steps
 
 
 def _lpips_metric(path: Path | None, device: torch.device) -> AlexLPIPS | None:

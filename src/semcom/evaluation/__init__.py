@@ -2,6 +2,7 @@
 
 from semcom.evaluation.sweep import (
     COLUMNS,
+    RefinedCodec,
     SweepRow,
     evaluate_codec,
     read_csv,
@@ -12,6 +13,7 @@ from semcom.evaluation.sweep import (
 
 __all__ = [
     "COLUMNS",
+    "RefinedCodec",
     "SweepRow",
     "evaluate_codec",
     "read_csv",

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import torch
 
-from semcom.channels.base import Channel
 from semcom.codecs.base import Codec
 from semcom.data import ImageDataset, ImageFolder
 from semcom.digital.method import DigitalMethod
@@ -46,6 +45,34 @@ from semcom.transmission import image_quality, send_image
 
 #: What a sweep evaluates: same-size images, or whole images of any size.
 EvalData = ImageDataset | ImageFolder
+
+
+@dataclass
+class RefinedCodec:
+    """A codec followed by a refiner (a link checkpoint), evaluated with ``steps`` reverse
+    diffusion steps (``None``: the refiner's own setting)."""
+
+    codec: Codec
+    refiner: torch.nn.Module
+    steps: int | None = None
+
+    def __post_init__(self) -> None:
+        from semcom.refiners.base import check_refiner_matches
+
+        check_refiner_matches(self.codec, self.refiner)
+        if self.steps is not None:
+            self.refiner.set_steps(self.steps)  # type: ignore[operator]  # validates 1..T
+
+
+#: A sweep's learned method: a codec alone (NGF) or a codec and its refiner.
+Receiver = Codec | RefinedCodec
+
+
+def _parts(model: Receiver) -> tuple[Codec, torch.nn.Module | None, int | None]:
+    if isinstance(model, RefinedCodec):
+        return model.codec, model.refiner, model.steps
+    return model, None, None
+
 
 #: The first line of ``results.csv``: what the columns mean (read with ``comment="#"``).
 CSV_NOTE = (
@@ -116,16 +143,14 @@ def _mean(values: list[float]) -> float:
 
 
 def _evaluate_tiled(
-    codec: Codec,
+    link: SemanticLink,
     images: Iterable[torch.Tensor],
-    channel: Channel,
     snr_db: float,
     gen: torch.Generator,
     batch_size: int,
     lpips_metric: AlexLPIPS | None,
 ) -> Scores:
     """Metrics of whole ``images`` (each ``[C, H, W]`` float in [0, 1]) sent as tiles."""
-    link = SemanticLink(codec, channel)
     p, s, m, lp = [], [], [], []
     for image in images:
         received = send_image(link, image, snr_db, gen, batch_size=batch_size)
@@ -146,7 +171,7 @@ def _evaluate_tiled(
 
 @torch.no_grad()
 def evaluate_codec(
-    codec: Codec,
+    model: Receiver,
     data: EvalData,
     channel_name: str,
     snr_db: float,
@@ -159,14 +184,22 @@ def evaluate_codec(
 ) -> Scores:
     """Mean per-image PSNR (dB), SSIM, MS-SSIM (and LPIPS, accuracy) of ``data`` at ``snr_db``.
 
+    ``model`` is a codec or a :class:`RefinedCodec`; either way the images go through
+    :class:`~semcom.link.SemanticLink` (the refiner draws its diffusion noise from the same
+    seeded generator, after the channel's).
+
     ``data`` is an :class:`ImageDataset` (``[N, C, H, W]``) or an :class:`ImageFolder`
     (images of any size); images not of the codec's size are evaluated by tiling (module
     docstring). MS-SSIM is ``None`` unless every image is at least 176 px; SSIM is the mean over
     images of at least 11 px (NaN if none is); LPIPS is ``None`` without ``lpips_metric``;
     accuracy is ``None`` without ``classifier``, labels, or when tiling.
     """
+    codec, refiner, steps = _parts(model)
     check_compatible(codec, data)
     channel = create_channel(channel_name).to(device)
+    if steps is not None and refiner is not None:
+        refiner.set_steps(steps)  # type: ignore[operator]
+    link = SemanticLink(codec, channel, refiner).to(device).eval()
     gen = make_generator(noise_seed(seed, snr_db), device)
     if needs_tiling(codec, data):
         # one image in float at a time: a folder of large photographs stays uint8 in memory
@@ -175,14 +208,14 @@ def evaluate_codec(
             if isinstance(data, ImageFolder)
             else (data.batch(slice(i, i + 1))[0] for i in range(len(data)))
         )
-        return _evaluate_tiled(codec, images, channel, snr_db, gen, batch_size, lpips_metric)
+        return _evaluate_tiled(link, images, snr_db, gen, batch_size, lpips_metric)
     assert isinstance(data, ImageDataset)
     p, s, m, lp = [], [], [], []
     right = 0
     use_classifier = classifier is not None and data.labels is not None
     for x, y in data.iter_batches(batch_size, shuffle=False, generator=None):
         x = x.to(device)
-        x_hat = codec(x, channel, snr_db, gen)["x_hat"].clamp(0, 1)
+        x_hat = link(x, snr_db, gen)["x_hat"].clamp(0, 1)
         p.append(psnr(x_hat, x))
         s.append(ssim(x_hat, x))
         ms = ms_ssim(x_hat, x)
@@ -200,7 +233,7 @@ def evaluate_codec(
 
 
 def sweep_codecs(
-    codecs: dict[str, Codec],
+    codecs: dict[str, Codec] | dict[str, Receiver],
     data: EvalData,
     channels: list[str],
     snrs_db: list[float],
@@ -224,8 +257,8 @@ def sweep_codecs(
     """
     for ch in channels:
         create_channel(ch)  # fail fast on unknown names
-    for codec in codecs.values():
-        check_compatible(codec, data)
+    for model in codecs.values():
+        check_compatible(_parts(model)[0], data)
     if digital:
         cbr = _digital_cbr(codecs, cbr)
     rows: list[SweepRow] = []
@@ -233,7 +266,9 @@ def sweep_codecs(
     with make_progress(progress) as bar:
         task = bar.add_task("sweep", total=total, status="")
         for method, codec in codecs.items():
-            codec.to(device).eval()
+            for part in _parts(codec)[:2]:
+                if part is not None:
+                    part.to(device).eval()
             for ch in channels:
                 for snr in snrs_db:
                     bar.update(task, status=f"{method} {ch} {snr:g} dB")
@@ -307,9 +342,9 @@ def _classifier_for(
     return classifiers.get(method) or classifiers.get("*")
 
 
-def _digital_cbr(codecs: dict[str, Codec], cbr: float | None) -> float:
+def _digital_cbr(codecs: dict[str, Codec] | dict[str, Receiver], cbr: float | None) -> float:
     """The bandwidth ratio digital methods get: ``cbr`` or the codecs' common one."""
-    ratios = {round(c.cbr_requested, 9) for c in codecs.values()}
+    ratios = {round(_parts(c)[0].cbr_requested, 9) for c in codecs.values()}
     if cbr is not None:
         return cbr
     if len(ratios) > 1:

@@ -2,8 +2,8 @@
 
 Registered sizes (see ``semcom models``):
 
-* ``sft-small`` — :class:`~semcom.refiners.sft.SFTRefiner`, CPU-friendly (dim 16, one block
-  per level, C' = 32).
+* ``sft-small`` — :class:`~semcom.refiners.sft.SFTRefiner`, CPU-friendly (dim 16, blocks
+  [1, 1, 2, 2], no refinement blocks at full resolution, C' = 32).
 * ``sft-paper`` — paper 003's size (dim 48, heads [1, 2, 4, 8], blocks [3, 5, 6, 6], C' = 96).
 
 Example:
