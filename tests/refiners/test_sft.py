@@ -21,9 +21,19 @@ def test_every_refiner_keeps_the_shape_and_is_rebuilt_from_its_config(name: str)
     torch.testing.assert_close(again(x, 5.0, torch.Generator().manual_seed(0)), out)
 
 
-def _small() -> SFTRefiner:
+def _small(fresh: bool = False) -> SFTRefiner:
+    """A small refiner; unless ``fresh``, its last convolution is randomised so that it
+    changes its input (a fresh one returns it unchanged)."""
     torch.manual_seed(0)
-    return create_refiner("sft-small", dim=8, prior_width=8)
+    r = create_refiner("sft-small", dim=8, prior_width=8)
+    if not fresh:
+        torch.nn.init.normal_(r.n2.output.weight, std=0.1)
+    return r
+
+
+def test_a_fresh_refiner_returns_the_decoded_image() -> None:
+    x = torch.rand(2, 3, 32, 32)
+    torch.testing.assert_close(_small(fresh=True).eval()(x, 5.0), x)
 
 
 def test_stage1_trains_n1_and_n2_only() -> None:

@@ -40,6 +40,7 @@ def test_modulation_starts_as_identity_then_depends_on_the_prior() -> None:
 def test_restoration_shapes_and_gradients(c: int, size: tuple[int, int]) -> None:
     n2 = RestorationNet(c, dim=8, blocks=(1, 1, 1, 1), heads=(1, 1, 2, 2), z_dim=16)
     x = torch.rand(2, c, *size)
+    torch.nn.init.normal_(n2.output.weight, std=0.1)
     out = n2(x, torch.randn(2, 16))
     assert out.shape == x.shape
     out.square().mean().backward()

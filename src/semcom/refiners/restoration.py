@@ -3,8 +3,9 @@
 ``N2(x_coarse [B, C, H, W], z [B, z_dim]) -> x_hat [B, C, H, W]``: features of width ``dim``
 at full resolution, ``2 dim`` at 1/2, ``4 dim`` at 1/4 and ``8 dim`` at 1/8; every block is
 modulated by the prior vector ``z`` (:mod:`semcom.refiners.sft_blocks`). The network
-predicts a residual added to its input. Images whose sides are not multiples of 8 are
-reflect-padded and cropped back.
+predicts a residual added to its input; its last convolution starts at zero, so a fresh N2
+returns its input unchanged. Images whose sides are not multiples of 8 are reflect-padded
+and cropped back.
 
 Example:
     >>> import torch
@@ -70,6 +71,9 @@ class RestorationNet(nn.Module):
         )
         self.refine = stack(refinement_blocks, 2 * dim, heads[0])
         self.output = nn.Conv2d(2 * dim, in_channels, 3, padding=1)
+        # a fresh N2 returns its input: training starts from the codec's own output (NGF)
+        nn.init.zeros_(self.output.weight)
+        nn.init.zeros_(self.output.bias)
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
