@@ -22,6 +22,7 @@ from semcom.cli import (
     demo,
     models,
     refiner_profile,
+    reproduce,
     sweep,
     train,
     train_classifier,
@@ -48,6 +49,7 @@ app.command("refiner-profile")(refiner_profile.refiner_profile_command)
 app.command("demo")(demo.demo_command)
 app.command("models")(models.models_command)
 app.command("transmit")(transmit.transmit_command)
+app.command("reproduce")(reproduce.reproduce_command)
 app.add_typer(zoo.zoo_app, name="zoo")
 
 

@@ -73,7 +73,7 @@ class RestorationNet(nn.Module):
         self.output = nn.Conv2d(2 * dim, in_channels, 3, padding=1)
         # a fresh N2 returns its input: training starts from the codec's own output (NGF)
         nn.init.zeros_(self.output.weight)
-        nn.init.zeros_(self.output.bias)
+        nn.init.zeros_(self.output.bias)  # type: ignore[arg-type]
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]

@@ -1,0 +1,119 @@
+"""``semcom reproduce``: every paper 003 recipe on a tiny link, and its errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from semcom.cli.app import main
+from semcom.experiments.recipe import RECIPES
+from semcom.train.refiner_trainer import RefinerTrainConfig, train_refiner
+
+
+@pytest.fixture
+def tiny_link(trained_checkpoint: Path, rgb_npz: Path, tmp_path: Path) -> Path:
+    cfg = RefinerTrainConfig(
+        checkpoint=str(trained_checkpoint),
+        data=f"npz:{rgb_npz}",
+        refiner_options={"dim": 8, "prior_width": 8},
+        stage1_epochs=1,
+        stage2_epochs=1,
+        batch_size=32,
+        val_images=8,
+        device="cpu",
+        out=str(tmp_path / "link"),
+    )
+    return train_refiner(cfg, progress=False).checkpoint
+
+
+def _reproduce(name: str, link: Path, base: Path, data: Path, out: Path) -> int:
+    return main(
+        [
+            "reproduce", name, "--channel", "awgn", "--link", f"awgn={link}",
+            "--baseline", f"awgn={base}", "--data", f"npz:{data}", "--limit", "8",
+            "--out", str(out), "--device", "cpu", "--no-progress",
+        ]
+    )  # fmt: skip
+
+
+def test_list_names_every_recipe(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reproduce", "--list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == RECIPES.names()
+    assert set(listed) == {"003-fig4", "003-fig5", "003-fig6", "003-fig7", "003-table1"}
+
+
+def test_paper003_recipes_write_csv_and_png(
+    tiny_link: Path,
+    trained_checkpoint: Path,
+    rgb_npz: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "rep"
+    for name in ("003-fig4", "003-fig6", "003-fig7", "003-table1"):
+        assert _reproduce(name, tiny_link, trained_checkpoint, rgb_npz, out) == 0, name
+    capsys.readouterr()
+    with (out / "fig4.csv").open() as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    assert {r["method"] for r in rows} == {
+        "GSC", "NGF", "DeepJSCC", "JPEG+LDPC+QAM", "JPEG+capacity"
+    }  # fmt: skip
+    assert {float(r["snr_db"]) for r in rows} == {0.0, 5.0, 10.0, 15.0}
+    with (out / "fig6.csv").open() as f:
+        cells = list(csv.DictReader(f))
+    assert len(cells) == 2 * 4 * 6  # NGF and GSC, 4 SNRs, 6 images
+    with (out / "fig7.csv").open() as f:
+        assert [(r["stage"], r["epoch"]) for r in csv.DictReader(f)] == [("1", "1"), ("2", "1")]
+    with (out / "table1.csv").open() as f:
+        lat = list(csv.DictReader(f))
+    measured = {(r["method"], r["steps"], r["batch"]) for r in lat}
+    assert measured >= {("GSC", "4", "1"), ("NGF", "0", "1"), ("GSC", "1", "8")}
+    for stem in ("fig4", "fig6", "fig7", "table1"):
+        assert (out / f"{stem}.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["reproduce", "003-fig9"], "unknown recipe '003-fig9'; choose one of: 003-fig4"),
+        (["reproduce"], "name a recipe"),
+        (["reproduce", "003-fig4", "--scale", "huge"], "unknown scale 'huge'"),
+        (["reproduce", "003-fig4", "--channel", "mu-mimo"], "use channels awgn, rayleigh-block"),
+        (["reproduce", "003-fig4", "--link", "awgn"], "--link takes CHANNEL=CHECKPOINT"),
+    ],
+)
+def test_bad_input_is_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert needle in lines[0]
+
+
+def test_fig5_without_lpips_weights_exits_2_with_the_reason(
+    tiny_link: Path,
+    trained_checkpoint: Path,
+    rgb_npz: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEMCOM_LPIPS_WEIGHTS", str(tmp_path / "none"))
+    code = _reproduce("003-fig5", tiny_link, trained_checkpoint, rgb_npz, tmp_path / "rep")
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "003-fig5 needs LPIPS weights" in err
+
+
+def test_a_codec_checkpoint_is_not_a_link(
+    trained_checkpoint: Path, rgb_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _reproduce("003-fig6", trained_checkpoint, trained_checkpoint, rgb_npz, tmp_path)
+    assert code == 2
+    assert "needs a link checkpoint" in capsys.readouterr().err
