@@ -17,7 +17,8 @@ from semcom.cli.app import main
 from semcom.config import TrainConfig
 from semcom.data import load_images
 from semcom.errors import SemcomError
-from semcom.evaluation import evaluate_codec
+from semcom.evaluation import RefinedCodec, evaluate_codec
+from semcom.evaluation.sweep import Receiver
 from semcom.train import load_checkpoint
 from semcom.zoo import CARDS, get_card, names, verified_weights, weights_path
 from semcom.zoo import store as zoo_store
@@ -30,6 +31,14 @@ def test_the_first_models_are_there() -> None:
     assert set(names()) >= REQUIRED
 
 
+def _receiver(name: str) -> Receiver:
+    """What a zoo model sends through: its codec, with its refiner for a link."""
+    ckpt = load_checkpoint(f"zoo:{name}")
+    refiner = ckpt.build_refiner()
+    codec = ckpt.build_codec()
+    return codec if refiner is None else RefinedCodec(codec, refiner)
+
+
 @pytest.mark.parametrize("card", CARDS, ids=lambda c: c.name)
 def test_card_matches_its_weights(card: semcom.zoo.ModelCard) -> None:
     path = verified_weights(card.name)
@@ -39,6 +48,17 @@ def test_card_matches_its_weights(card: semcom.zoo.ModelCard) -> None:
     assert ckpt.codec_config["cbr"] == pytest.approx(card.cbr)
     assert ckpt.train_config["channel"] == card.channel
     assert tuple(ckpt.train_config["snr_db"]) == card.snr_db
+    if card.refiner is not None:  # a link: the card describes the refiner's training
+        assert ckpt.refiner is not None
+        assert ckpt.refiner["name"] == card.refiner
+        assert len(ckpt.refiner["history"]) == card.epochs
+        assert card.recipe.startswith("semcom train-refiner ")
+        codec_card = get_card(str(card.codec_model))
+        assert f"--checkpoint zoo:{codec_card.name}" in card.recipe
+        codec_weights = load_checkpoint(f"zoo:{codec_card.name}").state_dict
+        for k, v in codec_weights.items():
+            assert torch.equal(ckpt.state_dict[k], v), k
+        return
     assert len(ckpt.history) == card.epochs
     assert card.recipe.startswith("semcom train ")
     assert f"--channel {card.channel}" in card.recipe
@@ -62,6 +82,20 @@ def test_recipe_is_the_config_the_weights_were_trained_with(
 
     monkeypatch.setattr(trainer, "train", capture)
     argv = shlex.split(card.recipe)
+    if card.refiner is not None:
+        from semcom.train import refiner_trainer
+
+        monkeypatch.setattr(refiner_trainer, "train_refiner", capture)
+        assert argv[:2] == ["semcom", "train-refiner"]
+        with pytest.raises(_CapturedError) as got:
+            semcom.cli.app.app(args=argv[1:], prog_name="semcom", standalone_mode=False)
+        ran_r = dataclasses.asdict(got.value.args[0])
+        stored_r = dict(load_checkpoint(f"zoo:{card.name}").refiner["train_config"])  # type: ignore[index]
+        for key in ("out", "device"):
+            ran_r.pop(key)
+            stored_r.pop(key)
+        assert ran_r == stored_r
+        return
     assert argv[:2] == ["semcom", "train"]
     with pytest.raises(_CapturedError) as got:
         semcom.cli.app.app(args=argv[1:], prog_name="semcom", standalone_mode=False)
@@ -143,8 +177,7 @@ def test_card_table_is_what_the_weights_measure(card: semcom.zoo.ModelCard) -> N
         pytest.skip(f"{SHARED} not present (project shared data)")
     data = load_images(spec, "eval")
     assert len(data) == card.eval_images
-    codec = load_checkpoint(f"zoo:{card.name}").build_codec()
-    psnr = evaluate_codec(codec, data, card.channel, 10.0).psnr_db
+    psnr = evaluate_codec(_receiver(card.name), data, card.channel, 10.0).psnr_db
     # two cards were measured on a GPU, whose noise stream differs from the CPU's
     assert psnr == pytest.approx(card.psnr_at(card.channel, 10.0), abs=0.3)
 
@@ -211,7 +244,7 @@ def test_learned_codecs_beat_jpeg_ldpc_qam_up_to_10_db(card: semcom.zoo.ModelCar
         method = parse_digital_method("digital:jpeg+ldpc+qam")
         rows = sweep_codecs({}, data, [card.channel], snrs, digital=[method], progress=False)
         _DIGITAL_PSNR.update({(card.channel, r.snr_db): r.psnr_db for r in rows})
-    codec = load_checkpoint(f"zoo:{card.name}").build_codec()
+    codec = _receiver(card.name)
     for snr in snrs:
         learned = evaluate_codec(codec, data, card.channel, snr).psnr_db
         assert learned > _DIGITAL_PSNR[(card.channel, snr)], (snr, learned)

@@ -74,8 +74,10 @@ def zoo_show(
         return 0
     con = Console()
     con.print(f"[bold]zoo:{card.name}[/] — {card.summary}", highlight=False)
+    link = [("refiner", f"{card.refiner} after zoo:{card.codec_model}")] if card.refiner else []
     for label, value in [
         ("codec", card.codec),
+        *link,
         ("channel", card.channel),
         ("cbr", f"{card.cbr:.4f}"),
         ("training SNR", f"{card.snr_db[0]:g}-{card.snr_db[1]:g} dB"),

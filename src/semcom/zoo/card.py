@@ -51,6 +51,11 @@ class ModelCard:
         epochs: epochs trained.
         psnr_table: the sweep on ``eval_data`` (fixed noise seed 0).
         notes: anything a user should know (quality bars met or not, caveats).
+        refiner: for a link (codec + refiner, ``semcom train-refiner``): the refiner size;
+            then ``recipe``, ``epochs``, wall time and hardware describe the refiner's
+            training, the table is measured through the whole link (T reverse steps) and
+            the codec's own card is ``codec_model``.
+        codec_model: for a link, the zoo name of the codec it refines.
     """
 
     name: str
@@ -70,6 +75,8 @@ class ModelCard:
     epochs: int
     psnr_table: tuple[PsnrPoint, ...]
     notes: str = ""
+    refiner: str | None = None
+    codec_model: str | None = None
 
     def psnr_at(self, channel: str, snr_db: float) -> float:
         """The card's PSNR (dB) on ``channel`` at ``snr_db``; ``KeyError`` if not measured."""
