@@ -128,6 +128,17 @@ def test_cli_train_refiner_sweep_steps_and_profile(
     ngf = [r["psnr_db"] for r in rows if r["method"].endswith("NGF")]
     refined = [r["psnr_db"] for r in rows if r["method"].endswith("steps=4")]
     assert ngf != refined
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (40, 24), (120, 60, 200)).save(photo)
+    received = tmp_path / "received.png"
+    code = main(
+        ["transmit", str(photo), "--model", link, "--out", str(received), "--device", "cpu"]
+    )
+    capsys.readouterr()
+    assert code == 0
+    assert Image.open(received).size == (40, 24)
     code = main(
         ["refiner-profile", "--checkpoint", link, "--limit", "8", "--snr-db", "0,10",
          "--batch-size", "4", "--out", str(tmp_path / "p.json"), "--no-progress",

@@ -31,6 +31,7 @@ from semcom.codecs.base import Codec
 from semcom.data import ImageDataset, load_images
 from semcom.device import resolve_device
 from semcom.errors import SemcomError
+from semcom.link import SemanticLink
 from semcom.metrics import psnr
 from semcom.parsing import parse_snr_range
 from semcom.refiners import REFINERS, SFTRefiner, create_refiner
@@ -140,10 +141,11 @@ def validate(
     (fixed noise seed); stage 1 refines with the oracle prior, stage 2 as at inference."""
     refiner.eval()
     gen = make_generator(12_345, device)
+    link = SemanticLink(codec, channel)
     ngf, ref = [], []
     for x, _ in val.iter_batches(batch_size, shuffle=False, generator=None):
         x = x.to(device)
-        x_c = codec(x, channel, snr_db, gen)["x_hat"].clamp(0, 1)
+        x_c = link(x, snr_db, gen)["x_hat"].clamp(0, 1)
         x_r = refiner.stage1(x_c, x) if stage == 1 else refiner(x_c, snr_db, gen)
         ngf.append(psnr(x_c, x))
         ref.append(psnr(x_r.clamp(0, 1), x))
@@ -177,6 +179,7 @@ def train_refiner(
         p.requires_grad_(False)
     channel_name = cfg.channel or str(ckpt.train_config.get("channel", "awgn"))
     channel = create_channel(channel_name).to(device)
+    coarse_link = SemanticLink(codec, channel)  # the codec alone: the refiner's input
     low, high = cfg.snr_db or tuple(ckpt.train_config.get("snr_db", (0.0, 20.0)))
     data = load_images(cfg.data, "train")
     val = load_images(cfg.data, "eval").head(cfg.val_images)
@@ -252,7 +255,7 @@ def train_refiner(
                         g["lr"] = _lr(cfg, (epoch + i / n_batches) / n_epochs)
                     snr = low + (high - low) * torch.rand(len(x), generator=snr_gen, device=device)
                     with torch.no_grad():
-                        x_c = codec(x, channel, snr, noise_gen)["x_hat"].clamp(0, 1)
+                        x_c = coarse_link(x, snr, noise_gen)["x_hat"].clamp(0, 1)
                     if st == 1:
                         loss = l1(refiner.stage1(x_c, x), x)
                     else:

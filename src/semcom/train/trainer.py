@@ -33,11 +33,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from semcom.channels.base import Channel
 from semcom.codecs.base import Codec
 from semcom.config import TrainConfig
 from semcom.data import ImageDataset, load_images
 from semcom.device import resolve_device
 from semcom.errors import SemcomError
+from semcom.link import SemanticLink
 from semcom.metrics import psnr
 from semcom.parsing import parse_cbr
 from semcom.registry import create_channel, create_codec
@@ -172,7 +174,7 @@ def _augment(x: torch.Tensor, kind: str, gen: torch.Generator) -> torch.Tensor:
 
 
 def validation_psnr(
-    codec: Codec, channel: torch.nn.Module, data: ImageDataset, snr_db: float, device: torch.device
+    codec: Codec, channel: Channel, data: ImageDataset, snr_db: float, device: torch.device
 ) -> float:
     """Mean per-image PSNR (dB) of ``data`` sent at ``snr_db`` with a fixed noise seed."""
     return validation_scores(codec, channel, data, snr_db, device)[0]
@@ -181,7 +183,7 @@ def validation_psnr(
 @torch.no_grad()
 def validation_scores(
     codec: Codec,
-    channel: torch.nn.Module,
+    channel: Channel,
     data: ImageDataset,
     snr_db: float,
     device: torch.device,
@@ -192,10 +194,11 @@ def validation_scores(
     was_training = codec.training
     codec.eval()
     gen = make_generator(12345, device)
+    link = SemanticLink(codec, channel)
     values, right = [], 0
     for x, y in data.iter_batches(256, shuffle=False, generator=None):
         x = x.to(device)
-        out = codec(x, channel, snr_db, gen)
+        out = link(x, snr_db, gen)
         values.append(psnr(out["x_hat"], x))
         if classifier is not None and y is not None:
             right += int(accuracy(classifier, out["x_hat"], y).sum())
@@ -281,6 +284,7 @@ def train(
     val = val.head(cfg.val_images)
     codec = build_codec_for(cfg, data).to(device)
     channel = create_channel(cfg.channel, **cfg.channel_options).to(device)
+    link = SemanticLink(codec, channel)
     classifier, joint = _task_classifier(cfg, data, device)
     params = list(codec.parameters())
     if joint:
@@ -337,7 +341,7 @@ def train(
                 for group in optimizer.param_groups:
                     group["lr"] = scheduled_lr(cfg, done)
                 snr = low + (high - low) * torch.rand(len(idx), generator=snr_gen, device=device)
-                out_d = codec(x, channel, snr, noise_gen)
+                out_d = link(x, snr, noise_gen)
                 loss = F.mse_loss(out_d["x_hat"], x)
                 if classifier is not None:
                     assert labels is not None
