@@ -53,6 +53,14 @@ app.command("reproduce")(reproduce.reproduce_command)
 app.add_typer(zoo.zoo_app, name="zoo")
 
 
+def _click_exception() -> type[Exception] | None:
+    try:
+        from click.exceptions import ClickException
+    except ImportError:  # a Typer that no longer builds on click
+        return None
+    return ClickException
+
+
 def _error(message: str) -> int:
     STDERR.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return 2
@@ -63,6 +71,14 @@ def _warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any
     STDERR.print(
         f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
     )
+
+
+# Typer < 0.21 (the series Flower 1.41 pins) raises click's exceptions; later ones their own.
+_USAGE_ERRORS: tuple[type[Exception], ...] = tuple(
+    cls
+    for cls in (getattr(typer, "TyperException", None), _click_exception())
+    if isinstance(cls, type)
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,12 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         STDERR.print("interrupted")
         return 130
-    except typer.TyperException as e:  # usage errors: bad option, missing value, ...
+    except _USAGE_ERRORS as e:  # usage errors: bad option, missing value, ...
         ctx = getattr(e, "ctx", None)
         if type(e).__name__ == "NoArgsIsHelpError":  # Typer has printed the help
             return 0
         hint = f" (see 'semcom {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
-        _error(e.format_message() + hint)
+        format_message = getattr(e, "format_message", lambda: str(e))
+        _error(str(format_message()) + hint)
         return int(getattr(e, "exit_code", 2)) or 2
     return int(result) if isinstance(result, int) else 0
 
