@@ -40,12 +40,14 @@ def _cpu_recipe(data: str, channel: str, extra: str, out: str) -> str:
     )
 
 
-def _swin_recipe(data: str, channel: str, out: str) -> str:
-    """The recipe of the Swin-JSCC CPU runs (cosine schedule, flips, capped at 105 min)."""
+def _swin_recipe(data: str, channel: str, out: str, epochs: int = 400) -> str:
+    """The recipe of the Swin-JSCC CPU runs (cosine schedule, flips; 400 epochs capped at
+    105 min, or ``epochs`` without a time cap)."""
+    cap = "--epochs 400 --time-budget-min 105" if epochs == 400 else f"--epochs {epochs}"
     return (
         f"semcom train --codec swinjscc --data '{data}' --channel {channel} --snr-db 0:20 "
         "--cbr 1/6 --batch-size 64 --lr 0.001 --lr-schedule cosine --augment flip "
-        f"--epochs 400 --time-budget-min 105 --seed 0 --device cpu --out {out}"
+        f"{cap} --seed 0 --device cpu --out {out}"
     )
 
 
@@ -90,6 +92,48 @@ def _deepjscc_card(
         epochs=epochs,
         psnr_table=psnr_table,
         notes=notes,
+    )
+
+
+def _gsc_recipe(codec_model: str, out: str) -> str:
+    """The recipe of the GSC links' refiners (paper 003's two stages, 6 + 6 CPU epochs)."""
+    return (
+        f"semcom train-refiner --checkpoint zoo:{codec_model} --data '{_CIFAR}' "
+        f"--stage1-epochs 6 --stage2-epochs 6 --seed 0 --device cpu --out {out}"
+    )
+
+
+def _gsc_card(
+    name: str,
+    channel: str,
+    codec_model: str,
+    sha256: str,
+    wall_time_s: float,
+    psnr_table: tuple[PsnrPoint, ...],
+    notes: str,
+) -> ModelCard:
+    """A GSC link: a zoo Swin-JSCC codec with an ``sft-small`` refiner trained on top."""
+    return ModelCard(
+        name=name,
+        summary=f"GSC link (paper 003): {codec_model} + sft-small diffusion refiner (T = 4), "
+        "CIFAR-10 subset, cbr 1/6",
+        codec="swinjscc",
+        file=f"{name}.pt",
+        sha256=sha256,
+        data=_CIFAR,
+        eval_data=_CIFAR,
+        eval_images=544,
+        recipe=_gsc_recipe(codec_model, f"runs/zoo-{name}"),
+        channel=channel,
+        cbr=1 / 6,
+        snr_db=(0.0, 20.0),
+        train_wall_time_s=wall_time_s,
+        hardware=_CPU,
+        epochs=12,
+        psnr_table=psnr_table,
+        notes=notes,
+        refiner="sft-small",
+        codec_model=codec_model,
     )
 
 
@@ -153,23 +197,23 @@ CARDS: tuple[ModelCard, ...] = (
         name="swinjscc-cifar10-awgn",
         summary="Swin-JSCC (paper 003, C=32, window 2, SNR-adaptive), CIFAR-10 subset, "
         "AWGN 0-20 dB, cbr 1/6",
-        sha256="207b3205a119363316ad853c3b17882c180159987b5a70a69849fd707efe44a8",
+        sha256="c32341650de8bd6132a0ee9e2b0ba7bb17b89b74e89720effb6c7eb2b162d608",
         data=_CIFAR,
         eval_data=_CIFAR,
         eval_images=544,
         channel="awgn",
-        epochs=317,
+        epochs=800,
         psnr_table=_table(
-            [(22.76, 0.743), (26.14, 0.860), (28.78, 0.916), (30.32, 0.939), (31.00, 0.947)],
-            [(18.99, 0.546), (23.47, 0.751), (27.01, 0.861), (29.10, 0.910), (30.27, 0.934)],
+            [(23.35, 0.766), (26.93, 0.880), (29.71, 0.931), (31.46, 0.951), (32.28, 0.959)],
+            [(18.87, 0.530), (23.72, 0.757), (27.61, 0.872), (30.05, 0.923), (31.43, 0.946)],
         ),
-        notes="Stopped by its 105-minute budget after 317 of 400 epochs (more wall time than "
-        "deepjscc-cifar10-awgn's 78 minutes, fewer epochs: 19.9 s per epoch against "
-        "DeepJSCC's 5.9 s on the same CPU). Does NOT meet the project's bar of "
-        "deepjscc-cifar10-awgn + 0.5 dB at 5, 10 and 15 dB: -0.15, +0.02 and +0.20 dB "
-        "(benchmarks/bench_quality_bars.py).",
-        recipe=_swin_recipe(_CIFAR, "awgn", "runs/zoo-swinjscc-cifar10-awgn"),
-        wall_time_s=6300.0,
+        notes="800 epochs, the same count as deepjscc-cifar10-awgn (the first card, capped at "
+        "105 minutes, stopped after 317 epochs at 28.78 dB and missed the bar). Meets the "
+        "project's bar of deepjscc-cifar10-awgn + 0.5 dB at 5, 10 and 15 dB: +0.64, +0.95 and "
+        "+1.34 dB (benchmarks/bench_quality_bars.py). Wall time on a CPU shared with other "
+        "runs (13-20 s per epoch).",
+        recipe=_swin_recipe(_CIFAR, "awgn", "runs/zoo-swinjscc-cifar10-awgn", epochs=800),
+        wall_time_s=11537.0,
         hardware=_CPU,
         codec="swinjscc",
     ),
@@ -194,6 +238,22 @@ CARDS: tuple[ModelCard, ...] = (
         wall_time_s=6300.0,
         hardware=_CPU,
         codec="swinjscc",
+    ),
+    _gsc_card(
+        name="gsc-cifar10-rayleigh",
+        channel="rayleigh-block",
+        codec_model="swinjscc-cifar10-rayleigh",
+        sha256="69aebfed99c8f6dccbc9557fc0e74fd05b74f1c27ff3ff7b239e74bd49c8a06a",
+        wall_time_s=2137.0,
+        psnr_table=_table(
+            [(20.88, 0.659), (25.23, 0.838), (27.84, 0.902), (29.08, 0.922), (29.57, 0.928)],
+            [(21.14, 0.644), (24.14, 0.778), (26.65, 0.861), (28.08, 0.896), (29.04, 0.917)],
+        ),
+        notes="The refiner adds +0.11 / +0.29 / +0.27 / +0.17 / +0.26 dB over its codec "
+        "alone (NGF) at 0-20 dB over rayleigh-block. Does NOT meet the project's bar of "
+        "deepjscc-cifar10-rayleigh + 1.5 dB at 0 and 5 dB (+0.37, +1.08) and + 1.0 dB at 10 and "
+        "15 dB (+1.80, +2.30 met) (benchmarks/bench_gsc_quality_bars.py). 12 CPU epochs "
+        "(3.7k steps) against DiffIR's hundreds of thousands: the gain was still rising.",
     ),
 )
 
