@@ -20,6 +20,7 @@ from rich.markup import escape
 
 from semcom.cli import (
     demo,
+    fl,
     models,
     refiner_profile,
     reproduce,
@@ -51,6 +52,7 @@ app.command("models")(models.models_command)
 app.command("transmit")(transmit.transmit_command)
 app.command("reproduce")(reproduce.reproduce_command)
 app.add_typer(zoo.zoo_app, name="zoo")
+app.add_typer(fl.fl_app, name="fl")
 
 
 def _click_exception() -> type[Exception] | None:
@@ -100,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         if type(e).__name__ == "NoArgsIsHelpError":  # Typer has printed the help
             return 0
         hint = f" (see 'semcom {ctx.info_name} --help')" if ctx is not None and ctx.parent else ""
-        format_message = getattr(e, "format_message", lambda: str(e))
-        _error(str(format_message()) + hint)
+        format_message = getattr(e, "format_message", None)
+        _error((str(format_message()) if callable(format_message) else str(e)) + hint)
         return int(getattr(e, "exit_code", 2)) or 2
     return int(result) if isinstance(result, int) else 0
 

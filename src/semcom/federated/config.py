@@ -1,0 +1,330 @@
+"""The ``fl.toml`` schema: one frozen dataclass per table, unknown keys are errors.
+
+A federated run is described by one TOML file with these tables (every key optional)::
+
+    [fl]          strategy, rounds, clients, fraction_train, fraction_evaluate,
+                  min_answer_fraction, timeout_s, seed
+    [model]       codec, codec_options, cbr, channel, channel_options, classifier
+    [data]        spec, eval_spec, eval_images, eval_snr_db, partition, dirichlet, min_size
+    [train]       local_epochs, batch_size, lr, task_weight
+    [wireless]    snr_model, snr_db, correlation, bandwidth_hz, power_w
+    [simulation]  client_cpus, client_gpus, ray_cpus
+    [faults]      raise_fraction, nan_fraction
+
+See ``docs/federated.md`` for every key, its unit and its default, and an example per
+strategy.
+
+Example:
+    >>> cfg = fl_config_from_dict({"fl": {"rounds": 2, "clients": 3}})
+    >>> cfg.fl.rounds, cfg.data.partition, cfg.wireless.snr_db
+    (2, 'dirichlet', (0.0, 25.0))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from semcom.config import config_from_dict, read_toml
+from semcom.errors import SemcomError
+from semcom.parsing import parse_cbr, parse_snr_range
+
+SNR_MODELS = ("uniform", "gauss-markov")
+PARTITIONS = ("dirichlet", "iid")
+
+
+def _fraction(name: str, value: float, allow_zero: bool = False) -> None:
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (low_ok and value <= 1 and math.isfinite(value)):
+        interval = "[0, 1]" if allow_zero else "(0, 1]"
+        raise SemcomError(f"{name} must be in {interval}, got {value}")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """``[fl]``: what the server does.
+
+    Attributes:
+        strategy: registered strategy (``semcom fl strategies``; ``fedavg``).
+        rounds: communication rounds ``T >= 1``.
+        clients: simulated clients (SuperNodes) ``K >= 1``; in deployment, the
+            ``num-partitions`` every SuperNode is started with.
+        fraction_train: fraction of the connected clients sampled per round, (0, 1].
+        fraction_evaluate: fraction sampled for the clients' local evaluation, [0, 1].
+        min_answer_fraction: least fraction of the sampled clients whose valid update a
+            round needs; below it the run stops with an error (after saving), (0, 1].
+        timeout_s: seconds the server waits for the clients' replies of one round.
+        seed: seed of the partition, the model's initialisation, SNR draws and faults.
+    """
+
+    strategy: str = "fedavg"
+    rounds: int = 5
+    clients: int = 9
+    fraction_train: float = 1.0
+    fraction_evaluate: float = 1.0
+    min_answer_fraction: float = 0.5
+    timeout_s: float = 600.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        from semcom.federated.strategies import STRATEGIES
+
+        if self.strategy not in STRATEGIES:
+            raise SemcomError(
+                f"unknown strategy {self.strategy!r}; choose one of: {', '.join(STRATEGIES)}"
+            )
+        if self.rounds < 1:
+            raise SemcomError(f"rounds must be at least 1, got {self.rounds}")
+        if self.clients < 1:
+            raise SemcomError(f"clients must be at least 1, got {self.clients}")
+        _fraction("fraction_train", self.fraction_train)
+        _fraction("fraction_evaluate", self.fraction_evaluate, allow_zero=True)
+        _fraction("min_answer_fraction", self.min_answer_fraction)
+        if not self.timeout_s > 0:
+            raise SemcomError(f"timeout_s must be positive, got {self.timeout_s}")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """``[model]``: the codec every client trains and the channel it trains over.
+
+    Attributes:
+        codec: registered codec (``semcom models``), e.g. ``deepjscc`` or ``vitjscc``.
+        codec_options: codec keyword arguments, e.g. ``{size = "gsc-m"}``, ``{width = 16}``.
+        cbr: channel bandwidth ratio k / (C*H*W); ``"1/6"`` or a float.
+        channel: registered channel the clients train over (``awgn``, ...).
+        channel_options: channel keyword arguments.
+        classifier: classifier (``zoo:classifier-fashion-mnist`` or a path) for the global
+            and local accuracy on reconstructions; ``""`` reports no accuracy.
+    """
+
+    codec: str = "deepjscc"
+    codec_options: dict[str, Any] = field(default_factory=lambda: {"width": 16})
+    cbr: float | str = "1/6"
+    channel: str = "awgn"
+    channel_options: dict[str, Any] = field(default_factory=dict)
+    classifier: str = ""
+
+    def __post_init__(self) -> None:
+        from semcom.registry import CHANNELS, CODECS
+
+        if self.codec not in CODECS:
+            raise SemcomError(f"unknown codec {self.codec!r}; choose one of: {', '.join(CODECS)}")
+        if self.channel not in CHANNELS:
+            raise SemcomError(
+                f"unknown channel {self.channel!r}; choose one of: {', '.join(CHANNELS)}"
+            )
+        object.__setattr__(self, "cbr", parse_cbr(self.cbr))
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """``[data]``: the images and how they are split among the clients.
+
+    Attributes:
+        spec: data spec of the training images (``semcom.data``), split among clients;
+            e.g. ``npz:../shared/data/fashion_mnist_subset.npz#train``.
+        eval_spec: data spec of the server's test images (default: ``spec``, role eval).
+        eval_images: test images used per round for the global metrics.
+        eval_snr_db: SNR (dB) of the channel in the global and local evaluation.
+        partition: ``dirichlet`` (label skew) or ``iid``.
+        dirichlet: Dirichlet concentration r (0.9 default; the paper also uses 0.3, 0.6).
+        min_size: least training images per client.
+    """
+
+    spec: str = "patches"
+    eval_spec: str = ""
+    eval_images: int = 256
+    eval_snr_db: float = 10.0
+    partition: str = "dirichlet"
+    dirichlet: float = 0.9
+    min_size: int = 8
+
+    def __post_init__(self) -> None:
+        if self.partition not in PARTITIONS:
+            raise SemcomError(
+                f"unknown partition {self.partition!r}; choose one of: {', '.join(PARTITIONS)}"
+            )
+        if not (self.dirichlet > 0 and math.isfinite(self.dirichlet)):
+            raise SemcomError(f"dirichlet must be a positive number, got {self.dirichlet}")
+        if self.eval_images < 1:
+            raise SemcomError(f"eval_images must be at least 1, got {self.eval_images}")
+        if self.min_size < 1:
+            raise SemcomError(f"min_size must be at least 1, got {self.min_size}")
+
+
+@dataclass(frozen=True)
+class LocalTraining:
+    """``[train]``: each client's local training per round (Adam, MSE + task loss).
+
+    Attributes:
+        local_epochs: passes over the client's images per round.
+        batch_size: images per step.
+        lr: Adam learning rate.
+        task_weight: weight of the classifier's cross-entropy on the reconstruction
+            (paper 001 Eq. 16); needs ``model.classifier``; 0 trains on MSE alone.
+    """
+
+    local_epochs: int = 1
+    batch_size: int = 32
+    lr: float = 1e-3
+    task_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.local_epochs < 1:
+            raise SemcomError(f"local_epochs must be at least 1, got {self.local_epochs}")
+        if self.batch_size < 1:
+            raise SemcomError(f"batch_size must be at least 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise SemcomError(f"lr must be positive, got {self.lr}")
+        if self.task_weight < 0:
+            raise SemcomError(f"task_weight must be >= 0, got {self.task_weight}")
+
+
+@dataclass(frozen=True)
+class WirelessSettings:
+    """``[wireless]``: the uplink of paper 001 Eqs. 12-14.
+
+    Attributes:
+        snr_model: ``uniform`` (i.i.d. per round and client) or ``gauss-markov``
+            (AR(1) in dB with ``correlation`` between rounds, clipped to ``snr_db``).
+        snr_db: SNR range ``(low, high)`` in dB; the paper's is 0-25 dB.
+        correlation: Gauss-Markov coefficient rho in [0, 1).
+        bandwidth_hz: total uplink bandwidth, split equally (OFDMA) among the clients
+            that upload in a round.
+        power_w: transmit power P of every client in W (the paper's 0.1 W).
+    """
+
+    snr_model: str = "uniform"
+    snr_db: tuple[float, float] | str = (0.0, 25.0)
+    correlation: float = 0.9
+    bandwidth_hz: float = 20e6
+    power_w: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.snr_model not in SNR_MODELS:
+            raise SemcomError(
+                f"unknown snr_model {self.snr_model!r}; choose one of: {', '.join(SNR_MODELS)}"
+            )
+        snr: Any = self.snr_db
+        if isinstance(snr, str):
+            snr = parse_snr_range(snr)
+        elif isinstance(snr, list | tuple) and len(snr) == 2:
+            snr = (float(snr[0]), float(snr[1]))
+        else:
+            raise SemcomError(f"wireless.snr_db must be 'low:high' or [low, high], got {snr!r}")
+        if snr[1] < snr[0]:
+            raise SemcomError(f"wireless.snr_db range {snr} has high < low")
+        object.__setattr__(self, "snr_db", snr)
+        if not 0 <= self.correlation < 1:
+            raise SemcomError(f"correlation must be in [0, 1), got {self.correlation}")
+        if not self.bandwidth_hz > 0:
+            raise SemcomError(f"bandwidth_hz must be positive, got {self.bandwidth_hz}")
+        if not self.power_w > 0:
+            raise SemcomError(f"power_w must be positive, got {self.power_w}")
+
+    @property
+    def snr_range(self) -> tuple[float, float]:
+        """``snr_db`` as ``(low, high)`` dB (always a tuple after construction)."""
+        snr: Any = self.snr_db
+        return float(snr[0]), float(snr[1])
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """``[simulation]``: resources of Flower's simulation engine (Ray).
+
+    Attributes:
+        client_cpus: CPUs reserved per simulated client (``num_cpus`` of its actor).
+        client_gpus: GPUs per simulated client (fractions share one GPU).
+        ray_cpus: CPUs Ray may use in all (default: every core).
+    """
+
+    client_cpus: float = 1.0
+    client_gpus: float = 0.0
+    ray_cpus: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.client_cpus > 0:
+            raise SemcomError(f"client_cpus must be positive, got {self.client_cpus}")
+        if self.client_gpus < 0:
+            raise SemcomError(f"client_gpus must be >= 0, got {self.client_gpus}")
+        if self.ray_cpus < 0:
+            raise SemcomError(f"ray_cpus must be >= 0 (0: all cores), got {self.ray_cpus}")
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """``[faults]``: injected client failures, to test a deployment's robustness.
+
+    Attributes:
+        raise_fraction: fraction of the sampled clients that raise in a round.
+        nan_fraction: fraction that upload NaN weights in a round.
+    """
+
+    raise_fraction: float = 0.0
+    nan_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        _fraction("raise_fraction", self.raise_fraction, allow_zero=True)
+        _fraction("nan_fraction", self.nan_fraction, allow_zero=True)
+        if self.raise_fraction + self.nan_fraction > 1:
+            raise SemcomError("raise_fraction + nan_fraction must be at most 1")
+
+
+_TABLES: dict[str, type] = {
+    "fl": ServerSettings,
+    "model": ModelSettings,
+    "data": DataSettings,
+    "train": LocalTraining,
+    "wireless": WirelessSettings,
+    "simulation": SimulationSettings,
+    "faults": FaultSettings,
+}
+
+
+@dataclass(frozen=True)
+class FLConfig:
+    """A whole ``fl.toml``: one attribute per table (see the module docstring)."""
+
+    fl: ServerSettings = field(default_factory=ServerSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    train: LocalTraining = field(default_factory=LocalTraining)
+    wireless: WirelessSettings = field(default_factory=WirelessSettings)
+    simulation: SimulationSettings = field(default_factory=SimulationSettings)
+    faults: FaultSettings = field(default_factory=FaultSettings)
+
+    def __post_init__(self) -> None:
+        if self.train.task_weight > 0 and not self.model.classifier:
+            raise SemcomError("train.task_weight > 0 needs model.classifier")
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain tables (lists for tuples) that :func:`fl_config_from_dict` reads back."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in _TABLES:
+            table = dataclasses.asdict(getattr(self, name))
+            out[name] = {k: list(v) if isinstance(v, tuple) else v for k, v in table.items()}
+        return out
+
+
+def fl_config_from_dict(raw: dict[str, Any], source: str = "fl config") -> FLConfig:
+    """Build an :class:`FLConfig` from TOML-like tables; unknown tables or keys are errors."""
+    unknown = sorted(set(raw) - set(_TABLES))
+    if unknown:
+        raise SemcomError(f"{source}: unknown table [{unknown[0]}]; tables: {', '.join(_TABLES)}")
+    parts: dict[str, Any] = {}
+    for name, cls in _TABLES.items():
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise SemcomError(f"{source}: [{name}] must be a table")
+        parts[name] = config_from_dict(cls, table, source=f"{source} [{name}]")
+    return FLConfig(**parts)
+
+
+def load_fl_config(path: str | Path) -> FLConfig:
+    """Read and check an ``fl.toml`` file (one-line :class:`SemcomError` when wrong)."""
+    return fl_config_from_dict(read_toml(path), source=str(path))

@@ -1,0 +1,134 @@
+"""Server strategies: Flower's own, made robust to bad uploads and bookkept per client.
+
+``STRATEGIES`` maps the ``fl.strategy`` names of ``fl.toml`` to classes; each subclasses
+a Flower strategy (``flwr.serverapp.strategy``), so Flower's contract holds
+(``configure_train`` / ``aggregate_train`` / ``configure_evaluate`` /
+``aggregate_evaluate``). :class:`RobustFedAvg` is FedAvg weighted by examples (paper 001
+Eq. 10) that first drops every reply it cannot average — an error reply (the client
+raised or its process died), weights with NaN / Inf or the wrong tensors or shapes — and
+records why in :attr:`RobustFedAvg.last_round`; clients that never answered before the
+round's timeout are recorded as ``timeout``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import torch
+from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
+from flwr.serverapp import Grid
+from flwr.serverapp.strategy import FedAvg
+
+from semcom.federated.payload import check_update, from_record, record_bits
+
+
+@dataclass
+class ClientUpdate:
+    """One accepted upload: who, how many examples, its loss and its measured size."""
+
+    node_id: int
+    partition_id: int
+    num_examples: int
+    train_loss: float
+    bits: int
+
+
+@dataclass
+class RoundReport:
+    """What happened to one round's training messages.
+
+    Attributes:
+        sampled: node ids the round's messages went to.
+        accepted: the updates that entered the average.
+        failed: ``(node_id, partition_id or -1, reason)`` of the excluded ones.
+    """
+
+    sampled: list[int] = field(default_factory=list)
+    accepted: list[ClientUpdate] = field(default_factory=list)
+    failed: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def _partition_id(msg: Message) -> int:
+    try:
+        return int(msg.content["metrics"]["partition-id"])  # type: ignore[arg-type]
+    except Exception:
+        return -1
+
+
+def _reason(text: str | None) -> str:
+    """The client's own message out of Flower's / Ray's wrapping of an exception."""
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    last = lines[-1] if lines else "unknown error"
+    if "Message: " in last:
+        last = last.split("Message: ", 1)[1]
+    return last.rstrip("'>").strip() or "unknown error"
+
+
+class RobustFedAvg(FedAvg):
+    """FedAvg over the valid replies only (see the module docstring).
+
+    Args:
+        reference: the global model's ``state_dict`` layout uploads must match.
+        **kwargs: Flower's ``FedAvg`` arguments (``fraction_train``, ...).
+    """
+
+    def __init__(self, reference: dict[str, torch.Tensor], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.reference = reference
+        self.last_round = RoundReport()
+        self._partition_of: dict[int, int] = {}  # node id -> partition id, once seen
+
+    def configure_train(
+        self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
+    ) -> Iterable[Message]:
+        messages = list(super().configure_train(server_round, arrays, config, grid))
+        self.last_round = RoundReport(sampled=[m.metadata.dst_node_id for m in messages])
+        return messages
+
+    def aggregate_train(
+        self, server_round: int, replies: Iterable[Message]
+    ) -> tuple[ArrayRecord | None, MetricRecord | None]:
+        report = self.last_round
+        good: list[Message] = []
+        answered: set[int] = set()
+        for msg in replies:
+            node = msg.metadata.src_node_id
+            answered.add(node)
+            if msg.has_error():
+                pid = self._partition_of.get(node, -1)
+                report.failed.append((node, pid, "error: " + _reason(msg.error.reason)))
+                continue
+            record = msg.content.array_records.get(self.arrayrecord_key)
+            why = "no weights" if record is None else check_update(record, self.reference)
+            if why is not None:
+                report.failed.append((node, _partition_id(msg), why))
+                continue
+            assert record is not None
+            metrics = msg.content["metrics"]
+            self._partition_of[node] = int(metrics["partition-id"])  # type: ignore[arg-type]
+            report.accepted.append(
+                ClientUpdate(
+                    node_id=node,
+                    partition_id=int(metrics["partition-id"]),  # type: ignore[arg-type]
+                    num_examples=int(metrics[self.weighted_by_key]),  # type: ignore[arg-type]
+                    train_loss=float(metrics["train-loss"]),  # type: ignore[arg-type]
+                    bits=record_bits(record),
+                )
+            )
+            good.append(msg)
+        for node in report.sampled:
+            if node not in answered:
+                report.failed.append((node, self._partition_of.get(node, -1), "timeout"))
+        if not good:
+            return None, None
+        return super().aggregate_train(server_round, good)
+
+    def global_state(self, arrays: ArrayRecord) -> dict[str, torch.Tensor]:
+        """The aggregate as a ``state_dict`` (dtypes of the reference)."""
+        state = from_record(arrays)
+        return {k: state[k].to(v.dtype) for k, v in self.reference.items()}
+
+
+#: ``fl.strategy`` name -> strategy class.
+STRATEGIES: dict[str, type[RobustFedAvg]] = {"fedavg": RobustFedAvg}

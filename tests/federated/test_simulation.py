@@ -1,0 +1,74 @@
+"""A whole run on Flower's simulation engine: 30 % of the clients fail every round (raise
+or upload NaN), the run completes on the others, records who failed and why, and a run
+stopped after round 1 resumes to the same result as one that never stopped."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from semcom.errors import SemcomError
+from semcom.federated.config import FLConfig, fl_config_from_dict
+from semcom.federated.faults import planned_faults
+from semcom.federated.run import run_simulation_fl
+
+
+def _cfg(rounds: int, **faults: float) -> FLConfig:
+    return fl_config_from_dict(
+        {
+            "fl": {"rounds": rounds, "clients": 10, "min_answer_fraction": 0.6, "seed": 1},
+            "model": {"codec_options": {"width": 8}},
+            "data": {"spec": "patches:16", "partition": "iid", "eval_images": 32},
+            "train": {"batch_size": 64},
+            "simulation": {"ray_cpus": 2},
+            "faults": dict(faults),
+        }
+    )
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+def test_failing_clients_are_excluded_and_the_run_resumes(tmp_path: Path) -> None:
+    cfg = _cfg(2, raise_fraction=0.2, nan_fraction=0.1)
+    full = tmp_path / "full"
+    run_simulation_fl(cfg, full, progress=False)
+    rounds = _rows(full / "rounds.csv")
+    assert [r["round"] for r in rounds] == ["1", "2"]
+    assert all(int(r["participants"]) == 7 and int(r["failed"]) == 3 for r in rounds)
+    assert float(rounds[1]["global_loss"]) < float(rounds[0]["global_loss"])
+    clients = _rows(full / "clients.csv")
+    for t in (1, 2):
+        plan = planned_faults(cfg, t)
+        mine = [c for c in clients if c["round"] == str(t)]
+        ok = {int(c["partition_id"]) for c in mine if c["status"] == "ok"}
+        assert ok == set(range(10)) - plan["raise"] - plan["nan"]
+        nan = {int(c["partition_id"]) for c in mine if "NaN" in c["status"]}
+        assert nan == plan["nan"]
+        raised = [c["status"] for c in mine if c["status"].startswith("error:")]
+        assert len(raised) == 2
+        assert all("failed on purpose" in s for s in raised)
+        assert all(float(c["energy_j"]) > 0 for c in mine if c["status"] == "ok")
+    assert (full / "rounds.png").stat().st_size > 0
+
+    # the same run stopped after round 1, then resumed for round 2
+    part = tmp_path / "part"
+    run_simulation_fl(_cfg(1, raise_fraction=0.2, nan_fraction=0.1), part, progress=False)
+    with pytest.raises(SemcomError, match="already holds a federated run"):
+        run_simulation_fl(cfg, part, progress=False)
+    run_simulation_fl(cfg, part, resume=True, progress=False)
+    resumed = _rows(part / "rounds.csv")
+    for a, b in zip(rounds, resumed, strict=True):
+        for key in ("global_loss", "uplink_bits", "energy_j", "participants"):
+            assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-5), key
+
+
+def test_too_few_answers_stop_the_run_with_a_message(tmp_path: Path) -> None:
+    cfg = _cfg(2, raise_fraction=0.5)  # min_answer_fraction 0.6 needs 6 of 10
+    with pytest.raises(SemcomError, match=r"round 1: only 5 of 10 clients sent a usable update"):
+        run_simulation_fl(cfg, tmp_path / "o", progress=False)
