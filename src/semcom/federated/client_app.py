@@ -24,6 +24,7 @@ import torch
 from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
+from semcom.errors import SemcomError
 from semcom.federated.config import FLConfig, load_fl_config
 from semcom.federated.faults import InjectedFaultError, planned_faults
 from semcom.federated.payload import from_record, to_record
@@ -46,6 +47,18 @@ def _config(context: Context, fixed: FLConfig | None) -> FLConfig:
     return load_fl_config(str(context.run_config["config"]))
 
 
+def _partition_id(context: Context, cfg: FLConfig) -> int:
+    """This node's partition id, checked against ``fl.clients`` (one SuperNode each)."""
+    pid = int(context.node_config["partition-id"])
+    parts = int(context.node_config.get("num-partitions", cfg.fl.clients))
+    if parts != cfg.fl.clients:
+        raise SemcomError(
+            f"this SuperNode was started with num-partitions={parts} but fl.clients = "
+            f"{cfg.fl.clients}: start one SuperNode per client, partition-id 0..K-1"
+        )
+    return pid
+
+
 def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
     """A ``ClientApp`` for ``cfg`` (``None``: read the run config's ``config`` path)."""
     app = ClientApp()
@@ -54,7 +67,7 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
     def train(msg: Message, context: Context) -> Message:
         c = _config(context, cfg)
         torch.set_num_threads(max(1, int(os.environ.get("SEMCOM_CLIENT_THREADS", "1"))))
-        pid = int(context.node_config["partition-id"])
+        pid = _partition_id(context, c)
         server_round = int(msg.content["config"]["server-round"])  # type: ignore[arg-type]
         faults = planned_faults(c, server_round)
         if pid in faults["raise"]:
@@ -86,7 +99,7 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
     @app.evaluate()
     def evaluate(msg: Message, context: Context) -> Message:
         c = _config(context, cfg)
-        pid = int(context.node_config["partition-id"])
+        pid = _partition_id(context, c)
         data = client_images(c, pid).head(_LOCAL_EVAL_IMAGES)
         codec = build_model(c, data)
         record = msg.content["arrays"]

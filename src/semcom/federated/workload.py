@@ -158,7 +158,7 @@ def local_train(
             opt.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
-            loss_sum += float(loss) * len(idx)
+            loss_sum += float(loss.detach()) * len(idx)
             seen += len(idx)
     codec.eval()
     return LocalResult(len(data), loss_sum / max(seen, 1), time.perf_counter() - t0)
