@@ -72,3 +72,20 @@ def test_too_few_answers_stop_the_run_with_a_message(tmp_path: Path) -> None:
     cfg = _cfg(2, raise_fraction=0.5)  # min_answer_fraction 0.6 needs 6 of 10
     with pytest.raises(SemcomError, match=r"round 1: only 5 of 10 clients sent a usable update"):
         run_simulation_fl(cfg, tmp_path / "o", progress=False)
+
+
+def test_resume_refuses_a_changed_config(tmp_path: Path) -> None:
+    import torch
+
+    from semcom.federated.server_app import FORMAT, STATE_FILE, ServerOptions, _load_state
+
+    saved = _cfg(2)
+    torch.save({"format": FORMAT, "config": saved.to_dict()}, tmp_path / STATE_FILE)
+    opts = ServerOptions(tmp_path, resume=True)
+    assert _load_state(_cfg(5), opts) is not None  # more rounds: fine
+    tables = saved.to_dict()
+    changed = fl_config_from_dict({**tables, "train": {**tables["train"], "lr": 0.01}})
+    with pytest.raises(SemcomError, match=r"its config differs in train.lr"):
+        _load_state(changed, opts)
+    with pytest.raises(SemcomError, match="pass --resume"):
+        _load_state(saved, ServerOptions(tmp_path, resume=False))

@@ -88,7 +88,10 @@ def _load_state(cfg: FLConfig, opts: ServerOptions) -> dict[str, Any] | None:
     now = {k: v for k, v in cfg.to_dict().items() if k != "simulation"}
     saved["fl"] = {**saved["fl"], "rounds": now["fl"]["rounds"]}  # more rounds is fine
     if saved != now:
-        diff = next(f"{t}.{k}" for t in now for k in now[t] if saved.get(t, {}).get(k) != now[t][k])
+        diff = next(
+            (f"{t}.{k}" for t in now for k in now[t] if saved.get(t, {}).get(k) != now[t][k]),
+            "its tables",
+        )
         raise SemcomError(f"cannot resume {str(opts.out)!r}: its config differs in {diff}")
     return state
 
