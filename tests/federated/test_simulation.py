@@ -89,3 +89,22 @@ def test_resume_refuses_a_changed_config(tmp_path: Path) -> None:
         _load_state(changed, opts)
     with pytest.raises(SemcomError, match="pass --resume"):
         _load_state(saved, ServerOptions(tmp_path, resume=False))
+
+
+def test_server_side_dp_clips_the_round_update(tmp_path: Path) -> None:
+    """Flower's DifferentialPrivacyServerSideFixedClipping inside our FedAvg: with no noise,
+    the global model moves by at most the clipping norm in a round."""
+    import torch
+
+    from semcom.federated.server_app import STATE_FILE
+    from semcom.federated.workload import build_model, test_images
+
+    tables = _cfg(1).to_dict()
+    tables["fl"]["clients"] = 3
+    tables["privacy"] = {"dp": "server-fixed", "noise_multiplier": 0.0, "clipping_norm": 0.01}
+    cfg = fl_config_from_dict(tables)
+    run_simulation_fl(cfg, tmp_path, progress=False)
+    after = torch.load(tmp_path / STATE_FILE, weights_only=True)["model"]
+    before = build_model(cfg, test_images(cfg)).state_dict()
+    step = torch.sqrt(sum(((after[k] - v) ** 2).sum() for k, v in before.items()))
+    assert 0 < float(step) <= 0.01 + 1e-6

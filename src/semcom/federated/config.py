@@ -10,6 +10,7 @@ A federated run is described by one TOML file with these tables (every key optio
     [wireless]    snr_model, snr_db, correlation, bandwidth_hz, power_w
     [simulation]  client_cpus, client_gpus, ray_cpus
     [faults]      raise_fraction, nan_fraction
+    [privacy]     dp, noise_multiplier, clipping_norm
 
 See ``docs/federated.md`` for every key, its unit and its default, and an example per
 strategy.
@@ -275,6 +276,35 @@ class FaultSettings:
             raise SemcomError("raise_fraction + nan_fraction must be at most 1")
 
 
+DP_MODES = ("none", "server-fixed")
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """``[privacy]``: differential privacy from Flower's own strategies.
+
+    Attributes:
+        dp: ``none`` or ``server-fixed`` (Flower's
+            ``DifferentialPrivacyServerSideFixedClipping``: the server clips each client's
+            update to L2 norm ``clipping_norm``, then adds Gaussian noise of standard
+            deviation ``noise_multiplier * clipping_norm / sampled clients`` to the average).
+        noise_multiplier: z >= 0.
+        clipping_norm: C > 0, L2 norm of a whole update (all tensors together).
+    """
+
+    dp: str = "none"
+    noise_multiplier: float = 1.0
+    clipping_norm: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.dp not in DP_MODES:
+            raise SemcomError(f"unknown dp {self.dp!r}; choose one of: {', '.join(DP_MODES)}")
+        if self.noise_multiplier < 0:
+            raise SemcomError(f"noise_multiplier must be >= 0, got {self.noise_multiplier}")
+        if not self.clipping_norm > 0:
+            raise SemcomError(f"clipping_norm must be positive, got {self.clipping_norm}")
+
+
 _TABLES: dict[str, type] = {
     "fl": ServerSettings,
     "model": ModelSettings,
@@ -283,6 +313,7 @@ _TABLES: dict[str, type] = {
     "wireless": WirelessSettings,
     "simulation": SimulationSettings,
     "faults": FaultSettings,
+    "privacy": PrivacySettings,
 }
 
 
@@ -297,6 +328,7 @@ class FLConfig:
     wireless: WirelessSettings = field(default_factory=WirelessSettings)
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     faults: FaultSettings = field(default_factory=FaultSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     def __post_init__(self) -> None:
         if self.train.task_weight > 0 and not self.model.classifier:

@@ -27,6 +27,7 @@ os.environ.setdefault("FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION", "1")
 import torch
 from flwr.app import ArrayRecord, ConfigRecord, Context
 from flwr.serverapp import Grid, ServerApp
+from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg
 
 from semcom.errors import SemcomError
 from semcom.federated.config import FLConfig, load_fl_config
@@ -112,8 +113,18 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
             _print(f"resuming {opts.out} after round {start}")
     reference = {k: v.clone() for k, v in codec.state_dict().items()}
     strategy_cls = STRATEGIES[cfg.fl.strategy]
+    n_sampled = max(1, int(cfg.fl.clients * cfg.fl.fraction_train))
+    dp = None
+    if cfg.privacy.dp == "server-fixed":
+        dp = DifferentialPrivacyServerSideFixedClipping(
+            FedAvg(min_train_nodes=1, min_available_nodes=cfg.fl.clients),
+            noise_multiplier=cfg.privacy.noise_multiplier,
+            clipping_norm=cfg.privacy.clipping_norm,
+            num_sampled_clients=n_sampled,
+        )
     strategy: RobustFedAvg = strategy_cls(
         reference,
+        dp=dp,
         fraction_train=cfg.fl.fraction_train,
         fraction_evaluate=cfg.fl.fraction_evaluate,
         min_train_nodes=1,

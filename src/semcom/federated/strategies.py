@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
 from flwr.serverapp import Grid
-from flwr.serverapp.strategy import FedAvg
+from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg
 
 from semcom.federated.payload import check_update, from_record, record_bits
 
@@ -70,12 +70,21 @@ class RobustFedAvg(FedAvg):
 
     Args:
         reference: the global model's ``state_dict`` layout uploads must match.
+        dp: optional Flower DP strategy (e.g. ``DifferentialPrivacyServerSideFixedClipping``)
+            wrapping a plain ``FedAvg``; the valid replies are aggregated through it (it
+            clips each update against the round's global model and noises the average).
         **kwargs: Flower's ``FedAvg`` arguments (``fraction_train``, ...).
     """
 
-    def __init__(self, reference: dict[str, torch.Tensor], **kwargs: object) -> None:
+    def __init__(
+        self,
+        reference: dict[str, torch.Tensor],
+        dp: DifferentialPrivacyServerSideFixedClipping | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.reference = reference
+        self.dp = dp
         self.last_round = RoundReport()
         self._partition_of: dict[int, int] = {}  # node id -> partition id, once seen
 
@@ -83,6 +92,8 @@ class RobustFedAvg(FedAvg):
         self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
     ) -> Iterable[Message]:
         messages = list(super().configure_train(server_round, arrays, config, grid))
+        if self.dp is not None:  # what it clips the updates against
+            self.dp.current_arrays = arrays
         self.last_round = RoundReport(sampled=[m.metadata.dst_node_id for m in messages])
         return messages
 
@@ -122,6 +133,8 @@ class RobustFedAvg(FedAvg):
                 report.failed.append((node, self._partition_of.get(node, -1), "timeout"))
         if not good:
             return None, None
+        if self.dp is not None:
+            return self.dp.aggregate_train(server_round, good)
         return super().aggregate_train(server_round, good)
 
     def global_state(self, arrays: ArrayRecord) -> dict[str, torch.Tensor]:
