@@ -4,8 +4,9 @@ For K simulated clients (default 9, 100 and 1,000) it runs ``semcom fl run``'s c
 (Flower's simulation engine on Ray, one virtual SuperNode per client) on a tiny model
 (DeepJSCC width 4, 16x16 patches, IID) for a few rounds and prints:
 
-* seconds per round (the ServerApp's own per-round time, from ``rounds.csv``) and the whole
-  run's wall time, Ray's start included;
+* seconds per round (the ServerApp's own per-round time, from ``rounds.csv``; mean and each
+  round: the first includes every Ray worker's start and data load) and the whole run's
+  wall time, Ray's start included;
 * peak resident memory of this process and all its children (Ray's workers) together,
   sampled every 0.2 s.
 
@@ -109,6 +110,7 @@ def flower_run(cfg: FLConfig) -> dict[str, Any]:
     per_round = [float(r["seconds"]) for r in rows]
     return {
         "s_per_round": sum(per_round) / len(per_round),
+        "s_rounds": per_round,
         "wall_s": wall,
         "peak_rss_gb": mem.peak / 1e9,
         "participants": int(rows[-1]["participants"]),
@@ -141,7 +143,11 @@ def plain_loop(cfg: FLConfig) -> dict[str, Any]:
             global_model.load_state_dict({k: v / n_total for k, v in total.items()})
             score(cfg, global_model, test, cfg.data.eval_snr_db, seed=cfg.fl.seed)
             times.append(time.perf_counter() - t0)
-    return {"s_per_round": sum(times) / len(times), "peak_rss_gb": mem.peak / 1e9}
+    return {
+        "s_per_round": sum(times) / len(times),
+        "s_rounds": times,
+        "peak_rss_gb": mem.peak / 1e9,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"overhead {row['overhead']:.2f}x"
             )
         print(line, file=sys.stderr)
+        rounds = "  ".join(f"{v:.2f}" for v in f["s_rounds"])
+        print(f"         flower s per round: {rounds}", file=sys.stderr)
+        if "plain" in row:
+            rounds = "  ".join(f"{v:.2f}" for v in row["plain"]["s_rounds"])
+            print(f"         plain  s per round: {rounds}", file=sys.stderr)
     if args.json:
         print(json.dumps(results))
     return 0
