@@ -133,6 +133,10 @@ class RobustFedAvg(FedAvg):
                 report.failed.append((node, self._partition_of.get(node, -1), "timeout"))
         if not good:
             return None, None
+        # replies arrive in completion order; a fixed order makes the weighted sum (and so
+        # a resumed run) bit-for-bit reproducible
+        good.sort(key=_partition_id)
+        report.accepted.sort(key=lambda u: u.partition_id)
         if self.dp is not None:
             return self.dp.aggregate_train(server_round, good)
         return super().aggregate_train(server_round, good)
