@@ -91,20 +91,83 @@ def test_resume_refuses_a_changed_config(tmp_path: Path) -> None:
         _load_state(saved, ServerOptions(tmp_path, resume=False))
 
 
-def test_server_side_dp_clips_the_round_update(tmp_path: Path) -> None:
-    """Flower's DifferentialPrivacyServerSideFixedClipping inside our FedAvg: with no noise,
-    the global model moves by at most the clipping norm in a round."""
+def _step_after_one_round(tmp_path: Path, privacy: dict[str, object], clients: int = 3) -> float:
+    """L2 distance the global model moved in one round of a small run."""
     import torch
 
     from semcom.federated.server_app import STATE_FILE
     from semcom.federated.workload import build_model, test_images
 
     tables = _cfg(1).to_dict()
-    tables["fl"]["clients"] = 3
-    tables["privacy"] = {"dp": "server-fixed", "noise_multiplier": 0.0, "clipping_norm": 0.01}
+    tables["fl"]["clients"] = clients
+    tables["privacy"] = privacy
     cfg = fl_config_from_dict(tables)
     run_simulation_fl(cfg, tmp_path, progress=False)
     after = torch.load(tmp_path / STATE_FILE, weights_only=True)["model"]
     before = build_model(cfg, test_images(cfg)).state_dict()
-    step = torch.sqrt(sum(((after[k] - v) ** 2).sum() for k, v in before.items()))
-    assert 0 < float(step) <= 0.01 + 1e-6
+    return float(torch.sqrt(sum(((after[k] - v) ** 2).sum() for k, v in before.items())))
+
+
+@pytest.mark.parametrize(
+    "dp",
+    [
+        "server-fixed",
+        pytest.param("client-fixed", marks=pytest.mark.slow),
+        pytest.param("server-adaptive", marks=pytest.mark.slow),
+    ],
+)
+def test_dp_clips_the_round_update(tmp_path: Path, dp: str) -> None:
+    """Flower's DP wrappers inside our FedAvg (server- or client-side clipping): with no
+    noise, the global model moves by at most the clipping norm in a round."""
+    privacy = {"dp": dp, "noise_multiplier": 0.0, "clipping_norm": 0.01}
+    assert 0 < _step_after_one_round(tmp_path, privacy) <= 0.01 + 1e-6
+
+
+@pytest.mark.slow
+def test_secagg_matches_plain_fedavg_and_survives_a_dropout(tmp_path: Path) -> None:
+    """SecAgg+ (Flower's workflow and mod) gives the plain FedAvg average up to its
+    quantisation, with one of 5 clients failing; uploads are dense masked vectors."""
+    import torch
+
+    from semcom.federated.server_app import STATE_FILE
+
+    def run(name: str, secagg: bool) -> tuple[dict[str, torch.Tensor], list[dict[str, str]]]:
+        tables = _cfg(1, raise_fraction=0.2).to_dict()
+        tables["fl"]["clients"] = 5
+        tables["privacy"] = {"secagg": secagg}
+        run_simulation_fl(fl_config_from_dict(tables), tmp_path / name, progress=False)
+        state = torch.load(tmp_path / name / STATE_FILE, weights_only=True)["model"]
+        return state, _rows(tmp_path / name / "clients.csv")
+
+    plain, plain_clients = run("plain", False)
+    secure, secure_clients = run("secagg", True)
+    worst = max(float((plain[k] - secure[k]).abs().max()) for k in plain)
+    assert worst < 1e-4, worst
+    assert [c["status"] for c in secure_clients].count("ok") == 4
+    assert any(c["status"].startswith("secagg:") for c in secure_clients)
+    n_weights = sum(v.numel() for v in plain.values())
+    for c in secure_clients:
+        if c["status"] == "ok":
+            assert int(c["bits"]) >= 32 * n_weights  # dense: at least one word per weight
+            assert float(c["energy_j"]) > 0
+
+
+def test_secagg_refuses_what_it_cannot_carry(monkeypatch: pytest.MonkeyPatch) -> None:
+    tables = _cfg(1).to_dict()
+    with pytest.raises(SemcomError, match="hides the individual updates"):
+        fl_config_from_dict({**tables, "privacy": {"secagg": True, "dp": "server-fixed"}})
+    with pytest.raises(SemcomError, match="nan_fraction"):
+        fl_config_from_dict(
+            {**tables, "privacy": {"secagg": True}, "faults": {"nan_fraction": 0.1}}
+        )
+    from semcom.federated import strategies
+
+    class Compressing(strategies.RobustFedAvg):
+        compresses_uploads = True
+
+    monkeypatch.setitem(strategies.STRATEGIES, "compressing", Compressing)
+    fl = {**tables["fl"], "strategy": "compressing"}
+    fl_config_from_dict({**tables, "fl": fl})  # fine without secagg
+    with pytest.raises(SemcomError, match="cannot carry strategy 'compressing'"):
+        fl_config_from_dict({**tables, "fl": fl, "privacy": {"secagg": True}})
+    fl_config_from_dict({**tables, "privacy": {"secagg": True, "dp": "client-fixed"}})

@@ -20,14 +20,22 @@ import os
 
 os.environ.setdefault("FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION", "1")
 
+from collections.abc import Mapping
+from typing import Any, cast
+
+import numpy as np
 import torch
-from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
+from flwr.common import Code, FitRes, Status, ndarrays_to_parameters, parameters_to_ndarrays
+from flwr.compat.common import recorddict_compat as compat
+from flwr.supercore.differential_privacy import KEY_CLIPPING_NORM, compute_clip_model_update
 
 from semcom.errors import SemcomError
 from semcom.federated.config import FLConfig, load_fl_config
 from semcom.federated.faults import InjectedFaultError, planned_faults
 from semcom.federated.payload import from_record, to_record
+from semcom.federated.secure_aggregation import is_legacy_train, secagg_mod
 from semcom.federated.wireless import WirelessModel
 from semcom.federated.workload import (
     build_model,
@@ -59,22 +67,51 @@ def _partition_id(context: Context, cfg: FLConfig) -> int:
     return pid
 
 
+def _server_round(msg: Message) -> int:
+    if is_legacy_train(msg):
+        return int(msg.content.config_records["fitins.config"]["server-round"])  # type: ignore[arg-type]
+    return int(msg.content["config"]["server-round"])  # type: ignore[arg-type]
+
+
+def _state(codec: torch.nn.Module, arrays: list[np.ndarray]) -> dict[str, torch.Tensor]:
+    """Arrays in ``state_dict`` order as the codec's ``state_dict`` (its dtypes)."""
+    ref = codec.state_dict()
+    if len(arrays) != len(ref):
+        raise SemcomError(f"the server sent {len(arrays)} tensors, the model has {len(ref)}")
+    return {
+        k: torch.from_numpy(np.asarray(a)).to(v.dtype).reshape(v.shape)
+        for (k, v), a in zip(ref.items(), arrays, strict=True)
+    }
+
+
 def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
-    """A ``ClientApp`` for ``cfg`` (``None``: read the run config's ``config`` path)."""
-    app = ClientApp()
+    """A ``ClientApp`` for ``cfg`` (``None``: read the run config's ``config`` path).
+
+    Flower's SecAgg+ client mod is always installed (:func:`secagg_mod`); it only acts on
+    SecAgg+ messages, so the same app serves runs with and without ``[privacy] secagg``.
+    """
+    app = ClientApp(mods=[secagg_mod])
 
     @app.train()
     def train(msg: Message, context: Context) -> Message:
         c = _config(context, cfg)
         torch.set_num_threads(max(1, int(os.environ.get("SEMCOM_CLIENT_THREADS", "1"))))
         pid = _partition_id(context, c)
-        server_round = int(msg.content["config"]["server-round"])  # type: ignore[arg-type]
+        server_round = _server_round(msg)
         faults = planned_faults(c, server_round)
         if pid in faults["raise"]:
             raise InjectedFaultError(f"client {pid} failed on purpose in round {server_round}")
         data = client_images(c, pid)
         codec = build_model(c, data)
-        codec.load_state_dict(from_record(msg.content["arrays"]))  # type: ignore[arg-type]
+        legacy = is_legacy_train(msg)  # SecAgg+'s FitIns
+        if legacy:
+            fit_ins = compat.recorddict_to_fitins(msg.content, keep_input=True)
+            sent = parameters_to_ndarrays(fit_ins.parameters)
+            config: Mapping[str, Any] = fit_ins.config
+        else:
+            sent = cast(ArrayRecord, msg.content["arrays"]).to_numpy_ndarrays()
+            config = cast(ConfigRecord, msg.content["config"])
+        codec.load_state_dict(_state(codec, sent))
         snr = float(WirelessModel(c.wireless, c.fl.clients, c.fl.seed).snr_db(server_round)[pid])
         result = local_train(
             c, codec, data, snr, seed=c.fl.seed * 100_003 + server_round * 997 + pid
@@ -85,16 +122,25 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
                 k: torch.full_like(v, float("nan")) if v.is_floating_point() else v
                 for k, v in state.items()
             }
-        metrics = MetricRecord(
-            {
-                "num-examples": result.num_examples,
-                "train-loss": result.loss,
-                "partition-id": pid,
-                "snr-db": snr,
-                "train-seconds": result.seconds,
-            }
-        )
-        return Message(RecordDict({"arrays": to_record(state), "metrics": metrics}), reply_to=msg)
+        if KEY_CLIPPING_NORM in config:  # [privacy] dp = "client-fixed": clip the update
+            weights = [v.detach().cpu().numpy().copy() for v in state.values()]
+            compute_clip_model_update(weights, sent, float(config[KEY_CLIPPING_NORM]))
+            state = _state(codec, weights)
+        metrics: dict[str, Any] = {
+            "num-examples": result.num_examples,
+            "train-loss": result.loss,
+            "partition-id": pid,
+            "snr-db": snr,
+            "train-seconds": result.seconds,
+        }
+        if legacy:
+            weights = [v.detach().cpu().numpy() for v in state.values()]
+            fit_res = FitRes(
+                Status(Code.OK, ""), ndarrays_to_parameters(weights), result.num_examples, metrics
+            )
+            return Message(compat.fitres_to_recorddict(fit_res, keep_input=True), reply_to=msg)
+        content = RecordDict({"arrays": to_record(state), "metrics": MetricRecord(metrics)})
+        return Message(content, reply_to=msg)
 
     @app.evaluate()
     def evaluate(msg: Message, context: Context) -> Message:

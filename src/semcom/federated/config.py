@@ -10,7 +10,9 @@ A federated run is described by one TOML file with these tables (every key optio
     [wireless]    snr_model, snr_db, correlation, bandwidth_hz, power_w
     [simulation]  client_cpus, client_gpus, ray_cpus
     [faults]      raise_fraction, nan_fraction
-    [privacy]     dp, noise_multiplier, clipping_norm
+    [privacy]     dp, noise_multiplier, clipping_norm, target_quantile, clip_norm_lr,
+                  secagg, secagg_shares, secagg_threshold, secagg_clipping_range,
+                  secagg_quantization_range
 
 See ``docs/federated.md`` for every key, its unit and its default, and an example per
 strategy.
@@ -276,25 +278,53 @@ class FaultSettings:
             raise SemcomError("raise_fraction + nan_fraction must be at most 1")
 
 
-DP_MODES = ("none", "server-fixed")
+DP_MODES = ("none", "server-fixed", "server-adaptive", "client-fixed")
 
 
 @dataclass(frozen=True)
 class PrivacySettings:
-    """``[privacy]``: differential privacy from Flower's own strategies.
+    """``[privacy]``: differential privacy and secure aggregation from Flower's own modules.
 
     Attributes:
-        dp: ``none`` or ``server-fixed`` (Flower's
+        dp: ``none``; ``server-fixed`` (Flower's
             ``DifferentialPrivacyServerSideFixedClipping``: the server clips each client's
             update to L2 norm ``clipping_norm``, then adds Gaussian noise of standard
-            deviation ``noise_multiplier * clipping_norm / sampled clients`` to the average).
+            deviation ``noise_multiplier * clipping_norm / sampled clients`` to the average);
+            ``server-adaptive`` (``DifferentialPrivacyServerSideAdaptiveClipping``: the same
+            with a clipping norm that starts at ``clipping_norm`` and follows the
+            ``target_quantile`` of the update norms, learning rate ``clip_norm_lr``);
+            ``client-fixed`` (``DifferentialPrivacyClientSideFixedClipping``: each client
+            clips its own update with Flower's ``compute_clip_model_update`` before it
+            uploads; the server only adds the noise).
         noise_multiplier: z >= 0.
-        clipping_norm: C > 0, L2 norm of a whole update (all tensors together).
+        clipping_norm: C > 0, L2 norm of a whole update (all tensors together); the initial
+            norm for ``server-adaptive``.
+        target_quantile: ``server-adaptive`` only, in (0, 1).
+        clip_norm_lr: ``server-adaptive`` only, > 0.
+        secagg: SecAgg+ (Flower's ``SecAggPlusWorkflow`` + ``secaggplus_mod``): the server
+            learns only the weighted sum of the updates. Uploads are dense quantised
+            vectors, so it refuses strategies that compress uploads, and server-side DP
+            (which needs the individual updates). Weights are clipped to
+            ``[-secagg_clipping_range, secagg_clipping_range]`` and quantised to
+            ``secagg_quantization_range`` levels.
+        secagg_shares: shares of each client's secret (int > 2, or a fraction of the
+            sampled clients).
+        secagg_threshold: shares needed to reconstruct one (int, or a fraction of
+            ``secagg_shares``).
+        secagg_clipping_range: > 0.
+        secagg_quantization_range: integer levels, 2 .. 2**30.
     """
 
     dp: str = "none"
     noise_multiplier: float = 1.0
     clipping_norm: float = 1.0
+    target_quantile: float = 0.5
+    clip_norm_lr: float = 0.2
+    secagg: bool = False
+    secagg_shares: float = 1.0
+    secagg_threshold: float = 0.5
+    secagg_clipping_range: float = 8.0
+    secagg_quantization_range: int = 2**22
 
     def __post_init__(self) -> None:
         if self.dp not in DP_MODES:
@@ -303,6 +333,30 @@ class PrivacySettings:
             raise SemcomError(f"noise_multiplier must be >= 0, got {self.noise_multiplier}")
         if not self.clipping_norm > 0:
             raise SemcomError(f"clipping_norm must be positive, got {self.clipping_norm}")
+        if not 0 < self.target_quantile < 1:
+            raise SemcomError(f"target_quantile must be in (0, 1), got {self.target_quantile}")
+        if not self.clip_norm_lr > 0:
+            raise SemcomError(f"clip_norm_lr must be positive, got {self.clip_norm_lr}")
+        if not isinstance(self.secagg, bool):
+            raise SemcomError(f"secagg must be true or false, got {self.secagg!r}")
+        if self.secagg and self.dp.startswith("server-"):
+            raise SemcomError(
+                f"secagg hides the individual updates that dp = {self.dp!r} clips on the "
+                "server; use dp = 'client-fixed' or 'none' with secagg"
+            )
+        if not self.secagg_shares > 0 or (self.secagg_shares > 1 and self.secagg_shares <= 2):
+            raise SemcomError(
+                f"secagg_shares must be a fraction in (0, 1] or an integer > 2, "
+                f"got {self.secagg_shares}"
+            )
+        if not self.secagg_threshold > 0:
+            raise SemcomError(f"secagg_threshold must be positive, got {self.secagg_threshold}")
+        if self.secagg_shares > 2 and self.secagg_threshold >= self.secagg_shares:
+            raise SemcomError("secagg_threshold must be less than secagg_shares")
+        if not self.secagg_clipping_range > 0:
+            raise SemcomError("secagg_clipping_range must be positive")
+        if not 2 <= self.secagg_quantization_range <= 2**30:
+            raise SemcomError("secagg_quantization_range must be an integer in 2 .. 2**30")
 
 
 _TABLES: dict[str, type] = {
@@ -333,6 +387,20 @@ class FLConfig:
     def __post_init__(self) -> None:
         if self.train.task_weight > 0 and not self.model.classifier:
             raise SemcomError("train.task_weight > 0 needs model.classifier")
+        if self.privacy.secagg:
+            from semcom.federated.strategies import STRATEGIES
+
+            if STRATEGIES[self.fl.strategy].compresses_uploads:
+                raise SemcomError(
+                    f"secagg uploads are dense quantised vectors: it cannot carry strategy "
+                    f"{self.fl.strategy!r}'s compressed uploads; drop secagg or choose an "
+                    "uncompressed strategy (fedavg)"
+                )
+            if self.faults.nan_fraction > 0:
+                raise SemcomError(
+                    "faults.nan_fraction needs the server to see each upload, which secagg "
+                    "hides; use faults.raise_fraction to test dropouts under secagg"
+                )
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Plain tables (lists for tuples) that :func:`fl_config_from_dict` reads back."""

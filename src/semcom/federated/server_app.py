@@ -2,7 +2,9 @@
 
 Per round ``t`` the server (1) sends the global codec to the sampled clients
 (``strategy.configure_train``), (2) averages the valid replies
-(``strategy.aggregate_train``; bad ones are excluded and recorded), (3) stops with an
+(``strategy.aggregate_train``; bad ones are excluded and recorded; with ``[privacy]
+secagg`` steps 1-2 are one SecAgg+ round, :mod:`semcom.federated.secure_aggregation`),
+(3) stops with an
 error when fewer than ``fl.min_answer_fraction`` of the sampled clients answered validly,
 (4) asks clients for their local scores (``configure_evaluate``), (5) scores the new
 global model on the test images, (6) prices every upload with the wireless model
@@ -25,9 +27,9 @@ from typing import Any
 os.environ.setdefault("FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION", "1")
 
 import torch
-from flwr.app import ArrayRecord, ConfigRecord, Context
+from flwr.app import Array, ArrayRecord, ConfigRecord, Context
 from flwr.serverapp import Grid, ServerApp
-from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg
+from flwr.supercore.differential_privacy import add_gaussian_noise_inplace, compute_stdv
 
 from semcom.errors import SemcomError
 from semcom.federated.config import FLConfig, load_fl_config
@@ -38,7 +40,8 @@ from semcom.federated.history import (
     write_csv,
 )
 from semcom.federated.payload import to_record
-from semcom.federated.strategies import STRATEGIES, RobustFedAvg
+from semcom.federated.secure_aggregation import secure_train_round
+from semcom.federated.strategies import STRATEGIES, DPStrategy, RobustFedAvg, make_dp
 from semcom.federated.wireless import WirelessModel
 from semcom.federated.workload import build_model, score, test_images
 from semcom.train.checkpoint import atomic_save
@@ -114,14 +117,9 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
     reference = {k: v.clone() for k, v in codec.state_dict().items()}
     strategy_cls = STRATEGIES[cfg.fl.strategy]
     n_sampled = max(1, int(cfg.fl.clients * cfg.fl.fraction_train))
-    dp = None
-    if cfg.privacy.dp == "server-fixed":
-        dp = DifferentialPrivacyServerSideFixedClipping(
-            FedAvg(min_train_nodes=1, min_available_nodes=cfg.fl.clients),
-            noise_multiplier=cfg.privacy.noise_multiplier,
-            clipping_norm=cfg.privacy.clipping_norm,
-            num_sampled_clients=n_sampled,
-        )
+    dp = make_dp(cfg.privacy, n_sampled, cfg.fl.clients)
+    if dp is not None and state is not None and "dp_clipping_norm" in state:
+        dp.clipping_norm = float(state["dp_clipping_norm"])  # adaptive clipping moves it
     strategy: RobustFedAvg = strategy_cls(
         reference,
         dp=dp,
@@ -135,9 +133,14 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
     arrays = to_record(codec.state_dict())
     for t in range(start + 1, cfg.fl.rounds + 1):
         t0 = time.perf_counter()
-        messages = strategy.configure_train(t, arrays, ConfigRecord(), grid)
-        replies = grid.send_and_receive(messages, timeout=cfg.fl.timeout_s)
-        new_arrays, _ = strategy.aggregate_train(t, replies)
+        if cfg.privacy.secagg:
+            new_arrays = secure_train_round(strategy, grid, t, arrays, cfg)
+            if new_arrays is not None and strategy.dp is not None:  # client-side clipping
+                new_arrays = _add_dp_noise(new_arrays, strategy.dp)
+        else:
+            messages = strategy.configure_train(t, arrays, ConfigRecord(), grid)
+            replies = grid.send_and_receive(messages, timeout=cfg.fl.timeout_s)
+            new_arrays, _ = strategy.aggregate_train(t, replies)
         report = strategy.last_round
         sampled = len(report.sampled)
         need = math.ceil(cfg.fl.min_answer_fraction * sampled)
@@ -195,7 +198,8 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
             }
         )
         clients += round_clients
-        _save(opts.out, cfg, codec, t, rounds, clients)
+        dp_state = {} if strategy.dp is None else {"dp_clipping_norm": strategy.dp.clipping_norm}
+        _save(opts.out, cfg, codec, t, rounds, clients, dp_state)
         if opts.progress:
             r = rounds[-1]
             acc = "" if math.isnan(g.accuracy) else f"  acc {100 * g.accuracy:.1f}%"
@@ -205,6 +209,16 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
                 + (f", {len(report.failed)} failed" if report.failed else "")
                 + f"  {r['seconds']:.1f} s"
             )
+
+
+def _add_dp_noise(arrays: ArrayRecord, dp: DPStrategy) -> ArrayRecord:
+    """Flower's central-DP Gaussian noise on a securely aggregated average (the clients
+    clipped their updates; the DP wrapper never sees them under SecAgg+)."""
+    nds = arrays.to_numpy_ndarrays()
+    add_gaussian_noise_inplace(
+        nds, compute_stdv(dp.noise_multiplier, dp.clipping_norm, dp.num_sampled_clients)
+    )
+    return ArrayRecord({k: Array(v) for k, v in zip(arrays.keys(), nds, strict=True)})
 
 
 def _local_scores(
@@ -232,9 +246,11 @@ def _save(
     t: int,
     rounds: list[dict[str, Any]],
     clients: list[dict[str, Any]],
+    extra: dict[str, Any],
 ) -> None:
     atomic_save(
         {
+            **extra,
             "format": FORMAT,
             "config": cfg.to_dict(),
             "model": codec.state_dict(),

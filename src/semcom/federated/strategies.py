@@ -18,9 +18,23 @@ from dataclasses import dataclass, field
 import torch
 from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
 from flwr.serverapp import Grid
-from flwr.serverapp.strategy import DifferentialPrivacyServerSideFixedClipping, FedAvg
+from flwr.serverapp.strategy import (
+    DifferentialPrivacyClientSideFixedClipping,
+    DifferentialPrivacyServerSideAdaptiveClipping,
+    DifferentialPrivacyServerSideFixedClipping,
+    FedAvg,
+)
+from flwr.supercore.differential_privacy import KEY_CLIPPING_NORM
 
+from semcom.federated.config import PrivacySettings
 from semcom.federated.payload import check_update, from_record, record_bits
+
+#: the Flower DP wrappers ``[privacy] dp`` can select
+DPStrategy = (
+    DifferentialPrivacyServerSideFixedClipping
+    | DifferentialPrivacyServerSideAdaptiveClipping
+    | DifferentialPrivacyClientSideFixedClipping
+)
 
 
 @dataclass
@@ -70,16 +84,20 @@ class RobustFedAvg(FedAvg):
 
     Args:
         reference: the global model's ``state_dict`` layout uploads must match.
-        dp: optional Flower DP strategy (e.g. ``DifferentialPrivacyServerSideFixedClipping``)
-            wrapping a plain ``FedAvg``; the valid replies are aggregated through it (it
-            clips each update against the round's global model and noises the average).
+        dp: optional Flower DP wrapper (:data:`DPStrategy`) around a plain ``FedAvg``; the
+            valid replies are aggregated through it (server-side: it clips each update
+            against the round's global model; all: it noises the average). For
+            client-side clipping the training messages carry Flower's clipping-norm key.
         **kwargs: Flower's ``FedAvg`` arguments (``fraction_train``, ...).
     """
+
+    #: whether uploads are compressed (sparsified / quantised); SecAgg+ refuses those
+    compresses_uploads: bool = False
 
     def __init__(
         self,
         reference: dict[str, torch.Tensor],
-        dp: DifferentialPrivacyServerSideFixedClipping | None = None,
+        dp: DPStrategy | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -91,9 +109,11 @@ class RobustFedAvg(FedAvg):
     def configure_train(
         self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
     ) -> Iterable[Message]:
+        if isinstance(self.dp, DifferentialPrivacyClientSideFixedClipping):
+            config[KEY_CLIPPING_NORM] = self.dp.clipping_norm  # the clients clip
         messages = list(super().configure_train(server_round, arrays, config, grid))
-        if self.dp is not None:  # what it clips the updates against
-            self.dp.current_arrays = arrays
+        if self.dp is not None and hasattr(self.dp, "current_arrays"):
+            self.dp.current_arrays = arrays  # what server-side clipping measures against
         self.last_round = RoundReport(sampled=[m.metadata.dst_node_id for m in messages])
         return messages
 
@@ -141,10 +161,48 @@ class RobustFedAvg(FedAvg):
             return self.dp.aggregate_train(server_round, good)
         return super().aggregate_train(server_round, good)
 
+    def remember_partition(self, node_id: int, partition_id: int) -> None:
+        """Record which partition a node serves (for failures it reports later)."""
+        self._partition_of[node_id] = partition_id
+
+    def partition_of(self, node_id: int) -> int:
+        """The partition a node served when last seen, -1 if never."""
+        return self._partition_of.get(node_id, -1)
+
     def global_state(self, arrays: ArrayRecord) -> dict[str, torch.Tensor]:
         """The aggregate as a ``state_dict`` (dtypes of the reference)."""
         state = from_record(arrays)
         return {k: state[k].to(v.dtype) for k, v in self.reference.items()}
+
+
+def make_dp(privacy: PrivacySettings, n_sampled: int, clients: int) -> DPStrategy | None:
+    """The Flower DP wrapper ``[privacy] dp`` names (``None`` for ``dp = "none"``).
+
+    Args:
+        privacy: the ``[privacy]`` table.
+        n_sampled: clients sampled per round (the noise is scaled by it).
+        clients: all clients (Flower's ``min_available_nodes``).
+    """
+    inner = FedAvg(min_train_nodes=1, min_available_nodes=clients)
+    p = privacy
+    if p.dp == "server-fixed":
+        return DifferentialPrivacyServerSideFixedClipping(
+            inner, p.noise_multiplier, p.clipping_norm, n_sampled
+        )
+    if p.dp == "client-fixed":
+        return DifferentialPrivacyClientSideFixedClipping(
+            inner, p.noise_multiplier, p.clipping_norm, n_sampled
+        )
+    if p.dp == "server-adaptive":
+        return DifferentialPrivacyServerSideAdaptiveClipping(
+            inner,
+            p.noise_multiplier,
+            n_sampled,
+            initial_clipping_norm=p.clipping_norm,
+            target_clipped_quantile=p.target_quantile,
+            clip_norm_lr=p.clip_norm_lr,
+        )
+    return None
 
 
 #: ``fl.strategy`` name -> strategy class.
