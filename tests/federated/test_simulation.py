@@ -140,6 +140,7 @@ def test_secagg_matches_plain_fedavg_and_survives_a_dropout(tmp_path: Path) -> N
         return state, _rows(tmp_path / name / "clients.csv")
 
     plain, plain_clients = run("plain", False)
+    assert [c["status"] for c in plain_clients].count("ok") == 4
     secure, secure_clients = run("secagg", True)
     worst = max(float((plain[k] - secure[k]).abs().max()) for k in plain)
     assert worst < 1e-4, worst
