@@ -97,3 +97,38 @@ def test_load_fl_config_reads_a_file(tmp_path: Path) -> None:
     )
     assert isinstance(cfg, FLConfig)
     assert cfg.wireless.snr_db == (5.0, 15.0)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[2] / "examples" / "fl").glob("*.toml")), ids=str
+)
+def test_every_example_config_is_valid(path: Path) -> None:
+    cfg = load_fl_config(path)
+    assert cfg.fl.rounds >= 1
+
+
+def test_scale_paper_sets_the_paper_keys_and_keeps_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from semcom.federated.scales import apply_scale
+
+    cfg = fl_config_from_dict(
+        {"fl": {"clients": 4, "rounds": 2}, "data": {"spec": "patches", "partition": "iid"}}
+    )
+    same, none = apply_scale(cfg, "cpu")
+    assert same == cfg
+    assert none == []
+    paper, changed = apply_scale(cfg, "paper")
+    assert (paper.fl.clients, paper.fl.rounds) == (9, 2)
+    assert (paper.model.codec, paper.model.codec_options) == ("vitjscc", {"size": "gsc-m"})
+    assert paper.data == cfg.data
+    assert "fl.clients: 4 -> 9" in changed
+    with pytest.raises(SemcomError, match="unknown scale 'huge'"):
+        apply_scale(cfg, "huge")
+
+    path = _write(tmp_path, '[fl]\nclients = 4\n[data]\nspec = "patches"\npartition = "iid"\n')
+    assert main(["fl", "run", "--config", str(path), "--scale", "paper", "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert "--scale paper: model.codec: deepjscc -> vitjscc" in err
+    assert "9 clients" in err
+    assert "vitjscc with 1,6" in err

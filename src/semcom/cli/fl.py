@@ -25,6 +25,13 @@ def fl_run(
         bool, typer.Option("--dry-run", help="Check the config and print the plan only.")
     ] = False,
     progress: Annotated[bool, typer.Option(help="One line per round on stderr.")] = True,
+    scale: Annotated[
+        str,
+        typer.Option(
+            help="cpu: the file as written (the default); paper: paper 001's clients, "
+            "GSC-M codec, AWGN, SNR 0-25 dB and 0.1 W over the file."
+        ),
+    ] = "cpu",
 ) -> int:
     """Run fl.toml on Flower's simulation engine (one virtual SuperNode per client).
 
@@ -32,9 +39,12 @@ def fl_run(
     """
     from semcom.federated.config import load_fl_config
     from semcom.federated.run import preflight, run_simulation_fl
+    from semcom.federated.scales import apply_scale
     from semcom.train.progress import STDERR
 
-    cfg = load_fl_config(config)
+    cfg, changed = apply_scale(load_fl_config(config), scale)
+    for line in changed:
+        STDERR.print(f"--scale {scale}: {line}", highlight=False, soft_wrap=True)
     plan = preflight(cfg, out, resume)
     STDERR.print(plan.summary(cfg), highlight=False, soft_wrap=True)
     if dry_run:

@@ -27,6 +27,7 @@ from semcom.federated.config import FLConfig
 from semcom.link import SemanticLink
 from semcom.metrics import psnr
 from semcom.registry import create_channel, create_codec
+from semcom.seeding import make_generator
 
 
 @functools.lru_cache(maxsize=4)
@@ -117,6 +118,13 @@ def classifier(cfg: FLConfig) -> torch.nn.Module | None:
     return _classifier(cfg.model.classifier) if cfg.model.classifier else None
 
 
+def compute_device(cfg: FLConfig) -> torch.device:
+    """CUDA when ``simulation.client_gpus > 0`` and a GPU is visible, else the CPU."""
+    if cfg.simulation.client_gpus > 0 and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
 @dataclass(frozen=True)
 class LocalResult:
     """One client's local training: examples seen, mean loss, wall seconds."""
@@ -137,30 +145,34 @@ def local_train(
     import time
 
     t0 = time.perf_counter()
-    channel = create_channel(cfg.model.channel, **cfg.model.channel_options)
-    link = SemanticLink(codec, channel).train()
+    device = compute_device(cfg)
+    channel = create_channel(cfg.model.channel, **cfg.model.channel_options).to(device)
+    link = SemanticLink(codec.to(device), channel).train()
     clf = classifier(cfg) if cfg.train.task_weight > 0 else None
+    if clf is not None:
+        clf = clf.to(device)
     opt = torch.optim.Adam(codec.parameters(), lr=cfg.train.lr)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)  # shuffles
+    noise = gen if device.type == "cpu" else make_generator(seed, device)
     loss_sum, seen = 0.0, 0
     bs = cfg.train.batch_size
     for _ in range(cfg.train.local_epochs):
         order = torch.randperm(len(data), generator=gen)
         for i in range(0, len(data), bs):
             idx = order[i : i + bs]
-            x = data.batch(idx)
-            out = link(x, snr_db, gen)
+            x = data.batch(idx).to(device)
+            out = link(x, snr_db, noise)
             loss = F.mse_loss(out["x_hat"], x)
             if clf is not None and data.labels is not None:
                 loss = loss + cfg.train.task_weight * F.cross_entropy(
-                    clf(out["x_hat"]), data.labels[idx]
+                    clf(out["x_hat"]), data.labels[idx].to(device)
                 )
             opt.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             loss_sum += float(loss.detach()) * len(idx)
             seen += len(idx)
-    codec.eval()
+    codec.eval().to("cpu")
     return LocalResult(len(data), loss_sum / max(seen, 1), time.perf_counter() - t0)
 
 
@@ -177,19 +189,23 @@ class Score:
 @torch.no_grad()
 def score(cfg: FLConfig, codec: Codec, data: ImageDataset, snr_db: float, seed: int = 0) -> Score:
     """Send ``data`` through ``codec`` over ``model.channel`` at ``snr_db`` and score it."""
-    channel = create_channel(cfg.model.channel, **cfg.model.channel_options)
-    link = SemanticLink(codec, channel).eval()
+    device = compute_device(cfg)
+    channel = create_channel(cfg.model.channel, **cfg.model.channel_options).to(device)
+    link = SemanticLink(codec.to(device), channel).eval()
     clf = classifier(cfg)
-    gen = torch.Generator().manual_seed(seed)
+    if clf is not None:
+        clf = clf.to(device)
+    gen = make_generator(seed, device)
     mse_sum, psnr_sum, correct, n = 0.0, 0.0, 0, 0
     for i in range(0, len(data), 128):
-        x = data.batch(slice(i, i + 128))
+        x = data.batch(slice(i, i + 128)).to(device)
         x_hat = link(x, snr_db, gen)["x_hat"].clamp(0, 1)
         mse_sum += float(F.mse_loss(x_hat, x, reduction="sum")) / x[0].numel()
         psnr_sum += float(psnr(x_hat, x).sum())
         if clf is not None and data.labels is not None:
-            labels = data.labels[i : i + 128]
+            labels = data.labels[i : i + 128].to(device)
             correct += int((clf(x_hat).argmax(1) == labels).sum())
         n += len(x)
+    codec.to("cpu")
     acc = correct / n if clf is not None and data.labels is not None else math.nan
     return Score(mse_sum / n, psnr_sum / n, acc, n)
