@@ -161,12 +161,12 @@ def test_secagg_refuses_what_it_cannot_carry(monkeypatch: pytest.MonkeyPatch) ->
         fl_config_from_dict(
             {**tables, "privacy": {"secagg": True}, "faults": {"nan_fraction": 0.1}}
         )
-    from semcom.federated import strategies
+    from semcom.federated import strategies, strategy_registry
 
     class Compressing(strategies.RobustFedAvg):
         compresses_uploads = True
 
-    monkeypatch.setitem(strategies.STRATEGIES, "compressing", Compressing)
+    monkeypatch.setitem(strategy_registry.STRATEGIES, "compressing", Compressing)
     fl = {**tables["fl"], "strategy": "compressing"}
     fl_config_from_dict({**tables, "fl": fl})  # fine without secagg
     with pytest.raises(SemcomError, match="cannot carry strategy 'compressing'"):

@@ -35,6 +35,7 @@ from semcom.errors import SemcomError
 from semcom.federated.config import FLConfig, load_fl_config
 from semcom.federated.faults import InjectedFaultError, planned_faults
 from semcom.federated.payload import from_record, to_record
+from semcom.federated.psfl import MENTOR_KEY, load_mentor, psfl_client_round
 from semcom.federated.secure_aggregation import is_legacy_train, secagg_mod
 from semcom.federated.wireless import WirelessModel
 from semcom.federated.workload import (
@@ -113,9 +114,20 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
             config = cast(ConfigRecord, msg.content["config"])
         codec.load_state_dict(_state(codec, sent))
         snr = float(WirelessModel(c.wireless, c.fl.clients, c.fl.seed).snr_db(server_round)[pid])
-        result = local_train(
-            c, codec, data, snr, seed=c.fl.seed * 100_003 + server_round * 997 + pid
-        )
+        seed = c.fl.seed * 100_003 + server_round * 997 + pid
+        if c.fl.strategy == "psfl":  # PLD with the client's mentor; uploads the pruned student
+            r = psfl_client_round(c, codec, msg.content, context.state, data, snr, pid, seed)
+            psfl_metrics: dict[str, Any] = {
+                "num-examples": r.num_examples,
+                "train-loss": r.loss,
+                "partition-id": pid,
+                "snr-db": snr,
+                "train-seconds": r.seconds,
+                **{k.replace("_", "-"): v for k, v in r.logs.items()},
+            }
+            content = RecordDict({"arrays": r.upload, "metrics": MetricRecord(psfl_metrics)})
+            return Message(content, reply_to=msg)
+        result = local_train(c, codec, data, snr, seed=seed)
         state = codec.state_dict()
         if pid in faults["nan"]:
             state = {
@@ -139,8 +151,8 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
                 Status(Code.OK, ""), ndarrays_to_parameters(weights), result.num_examples, metrics
             )
             return Message(compat.fitres_to_recorddict(fit_res, keep_input=True), reply_to=msg)
-        content = RecordDict({"arrays": to_record(state), "metrics": MetricRecord(metrics)})
-        return Message(content, reply_to=msg)
+        reply = RecordDict({"arrays": to_record(state), "metrics": MetricRecord(metrics)})
+        return Message(reply, reply_to=msg)
 
     @app.evaluate()
     def evaluate(msg: Message, context: Context) -> Message:
@@ -151,6 +163,8 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
         record = msg.content["arrays"]
         assert isinstance(record, ArrayRecord)
         codec.load_state_dict(from_record(record))
+        if c.fl.strategy == "psfl" and MENTOR_KEY in context.state.array_records:
+            codec, _ = load_mentor(c, context.state, data, pid)  # the model that serves it
         s = score(c, codec, data, c.data.eval_snr_db, seed=pid)
         metrics = MetricRecord(
             {

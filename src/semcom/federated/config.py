@@ -13,6 +13,8 @@ A federated run is described by one TOML file with these tables (every key optio
     [privacy]     dp, noise_multiplier, clipping_norm, target_quantile, clip_norm_lr,
                   secagg, secagg_shares, secagg_threshold, secagg_clipping_range,
                   secagg_quantization_range
+    [psfl]        mentors, mentor_shares, personalised, agp, max_prune_ratio
+                  (only with fl.strategy = "psfl")
 
 See ``docs/federated.md`` for every key, its unit and its default, and an example per
 strategy.
@@ -73,7 +75,7 @@ class ServerSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        from semcom.federated.strategies import STRATEGIES
+        from semcom.federated.strategy_registry import STRATEGIES
 
         if self.strategy not in STRATEGIES:
             raise SemcomError(
@@ -359,6 +361,53 @@ class PrivacySettings:
             raise SemcomError("secagg_quantization_range must be an integer in 2 .. 2**30")
 
 
+@dataclass(frozen=True)
+class PSFLSettings:
+    """``[psfl]`` (only with ``fl.strategy = "psfl"``): paper 001's PLD and AGP.
+
+    The global (uploaded) model is the student ``model.codec`` (the paper's ``csc``);
+    ``model.classifier`` is required (the task losses of PLD).
+
+    Attributes:
+        mentors: ``vitjscc`` sizes of the mentors, smallest first.
+        mentor_shares: share of the clients, by ascending data volume, that get each
+            mentor (Table I: 4/9 GSC-M, 3/9 GSC-L, 2/9 GSC-H); sums to 1.
+        personalised: ``false`` is the "without PLD" ablation: every mentor is
+            ``mentors[0]``.
+        agp: ``false`` is the "without AGP" ablation: the student is never pruned.
+        max_prune_ratio: the largest pruning proportion Eq. 22 may give, [0, 1).
+    """
+
+    mentors: tuple[str, ...] = ("gsc-m", "gsc-l", "gsc-h")
+    mentor_shares: tuple[float, ...] = (4 / 9, 3 / 9, 2 / 9)
+    personalised: bool = True
+    agp: bool = True
+    max_prune_ratio: float = 0.9
+
+    def __post_init__(self) -> None:
+        from semcom.codecs.vitjscc import SIZES
+
+        for size in self.mentors:
+            if size not in SIZES:
+                raise SemcomError(f"unknown mentor size {size!r}; choose from: {', '.join(SIZES)}")
+        if len(self.mentor_shares) != len(self.mentors):
+            raise SemcomError(
+                f"psfl.mentor_shares has {len(self.mentor_shares)} values for "
+                f"{len(self.mentors)} mentors"
+            )
+        if any(v < 0 for v in self.mentor_shares) or abs(sum(self.mentor_shares) - 1) > 1e-3:
+            raise SemcomError(
+                f"psfl.mentor_shares must be non-negative and sum to 1, got "
+                f"{list(self.mentor_shares)} (sum {sum(self.mentor_shares):.4g})"
+            )
+        if not 0 <= self.max_prune_ratio < 1:
+            raise SemcomError(f"psfl.max_prune_ratio must be in [0, 1), got {self.max_prune_ratio}")
+
+
+#: ``fl.strategy`` -> its option table (a table given for another strategy is an error)
+STRATEGY_TABLES = ("psfl",)
+
+
 _TABLES: dict[str, type] = {
     "fl": ServerSettings,
     "model": ModelSettings,
@@ -368,6 +417,7 @@ _TABLES: dict[str, type] = {
     "simulation": SimulationSettings,
     "faults": FaultSettings,
     "privacy": PrivacySettings,
+    "psfl": PSFLSettings,
 }
 
 
@@ -383,12 +433,23 @@ class FLConfig:
     simulation: SimulationSettings = field(default_factory=SimulationSettings)
     faults: FaultSettings = field(default_factory=FaultSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    psfl: PSFLSettings = field(default_factory=PSFLSettings)
 
     def __post_init__(self) -> None:
+        if self.fl.strategy == "psfl" and self.privacy.dp != "none":
+            raise SemcomError(
+                "fl.strategy = 'psfl' with privacy.dp is not supported: DP noise would "
+                "un-prune the student; set privacy.dp = 'none'"
+            )
+        if self.fl.strategy == "psfl" and not self.model.classifier:
+            raise SemcomError(
+                "fl.strategy = 'psfl' needs model.classifier (the task losses of PLD), e.g. "
+                "'zoo:classifier-fashion-mnist'"
+            )
         if self.train.task_weight > 0 and not self.model.classifier:
             raise SemcomError("train.task_weight > 0 needs model.classifier")
         if self.privacy.secagg:
-            from semcom.federated.strategies import STRATEGIES
+            from semcom.federated.strategy_registry import STRATEGIES
 
             if STRATEGIES[self.fl.strategy].compresses_uploads:
                 raise SemcomError(
@@ -406,6 +467,8 @@ class FLConfig:
         """Plain tables (lists for tuples) that :func:`fl_config_from_dict` reads back."""
         out: dict[str, dict[str, Any]] = {}
         for name in _TABLES:
+            if name in STRATEGY_TABLES and name != self.fl.strategy:
+                continue
             table = dataclasses.asdict(getattr(self, name))
             out[name] = {k: list(v) if isinstance(v, tuple) else v for k, v in table.items()}
         return out
@@ -416,6 +479,14 @@ def fl_config_from_dict(raw: dict[str, Any], source: str = "fl config") -> FLCon
     unknown = sorted(set(raw) - set(_TABLES))
     if unknown:
         raise SemcomError(f"{source}: unknown table [{unknown[0]}]; tables: {', '.join(_TABLES)}")
+    fl_raw = raw.get("fl", {})
+    strategy = fl_raw.get("strategy", "fedavg") if isinstance(fl_raw, dict) else "fedavg"
+    for name in STRATEGY_TABLES:
+        if name in raw and name != strategy:
+            raise SemcomError(
+                f"{source}: [{name}] options are for fl.strategy = {name!r}, but the run's "
+                f"strategy is {strategy!r}"
+            )
     parts: dict[str, Any] = {}
     for name, cls in _TABLES.items():
         table = raw.get(name, {})

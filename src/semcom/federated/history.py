@@ -2,7 +2,8 @@
 
 ``rounds.csv``: one row per round — ``round, global_loss, global_psnr_db,
 global_accuracy, mean_local_accuracy, uplink_bits, energy_j, delay_s, mean_snr_db,
-participants, failed, seconds``; ``energy_j`` sums the uploading clients' energies,
+participants, failed, seconds, prune_ratio`` (PSFL's pruned share of the
+broadcast student; empty for other strategies); ``energy_j`` sums the uploading clients' energies,
 ``delay_s`` is the slowest upload (the round waits for it).
 
 ``clients.csv``: one row per client and round — ``round, partition_id, status
@@ -30,6 +31,7 @@ ROUND_FIELDS = [
     "participants",
     "failed",
     "seconds",
+    "prune_ratio",
 ]
 CLIENT_FIELDS = [
     "round",

@@ -41,7 +41,8 @@ from semcom.federated.history import (
 )
 from semcom.federated.payload import to_record
 from semcom.federated.secure_aggregation import secure_train_round
-from semcom.federated.strategies import STRATEGIES, DPStrategy, RobustFedAvg, make_dp
+from semcom.federated.strategies import DPStrategy, RobustFedAvg, make_dp
+from semcom.federated.strategy_registry import STRATEGIES
 from semcom.federated.wireless import WirelessModel
 from semcom.federated.workload import build_model, score, test_images
 from semcom.train.checkpoint import atomic_save
@@ -120,7 +121,8 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
     dp = make_dp(cfg.privacy, n_sampled, cfg.fl.clients)
     if dp is not None and state is not None and "dp_clipping_norm" in state:
         dp.clipping_norm = float(state["dp_clipping_norm"])  # adaptive clipping moves it
-    strategy: RobustFedAvg = strategy_cls(
+    strategy: RobustFedAvg = strategy_cls.from_config(
+        cfg,
         reference,
         dp=dp,
         fraction_train=cfg.fl.fraction_train,
@@ -129,10 +131,13 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
         min_evaluate_nodes=1 if cfg.fl.fraction_evaluate > 0 else 0,
         min_available_nodes=cfg.fl.clients,
     )
+    if state is not None:
+        strategy.load_extra_state(state.get("strategy", {}))
     wireless = WirelessModel(cfg.wireless, cfg.fl.clients, cfg.fl.seed)
     arrays = to_record(codec.state_dict())
     for t in range(start + 1, cfg.fl.rounds + 1):
         t0 = time.perf_counter()
+        arrays = strategy.prepare_broadcast(t, arrays, torch.as_tensor(wireless.snr_db(t)))
         if cfg.privacy.secagg:
             new_arrays = secure_train_round(strategy, grid, t, arrays, cfg)
             if new_arrays is not None and strategy.dp is not None:  # client-side clipping
@@ -195,10 +200,13 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
                 "participants": n_up,
                 "failed": len(report.failed),
                 "seconds": time.perf_counter() - t0,
+                **strategy.round_info(),
             }
         )
         clients += round_clients
-        dp_state = {} if strategy.dp is None else {"dp_clipping_norm": strategy.dp.clipping_norm}
+        dp_state: dict[str, Any] = {"strategy": strategy.extra_state()}
+        if strategy.dp is not None:
+            dp_state["dp_clipping_norm"] = strategy.dp.clipping_norm
         _save(opts.out, cfg, codec, t, rounds, clients, dp_state)
         if opts.progress:
             r = rounds[-1]

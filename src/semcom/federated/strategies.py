@@ -1,6 +1,7 @@
 """Server strategies: Flower's own, made robust to bad uploads and bookkept per client.
 
-``STRATEGIES`` maps the ``fl.strategy`` names of ``fl.toml`` to classes; each subclasses
+:data:`semcom.federated.strategy_registry.STRATEGIES` maps the ``fl.strategy`` names of
+``fl.toml`` to classes; each subclasses
 a Flower strategy (``flwr.serverapp.strategy``), so Flower's contract holds
 (``configure_train`` / ``aggregate_train`` / ``configure_evaluate`` /
 ``aggregate_evaluate``). :class:`RobustFedAvg` is FedAvg weighted by examples (paper 001
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from flwr.app import ArrayRecord, ConfigRecord, Message, MetricRecord
@@ -26,7 +28,7 @@ from flwr.serverapp.strategy import (
 )
 from flwr.supercore.differential_privacy import KEY_CLIPPING_NORM
 
-from semcom.federated.config import PrivacySettings
+from semcom.federated.config import FLConfig, PrivacySettings
 from semcom.federated.payload import check_update, from_record, record_bits
 
 #: the Flower DP wrappers ``[privacy] dp`` can select
@@ -106,12 +108,49 @@ class RobustFedAvg(FedAvg):
         self.last_round = RoundReport()
         self._partition_of: dict[int, int] = {}  # node id -> partition id, once seen
 
+    @classmethod
+    def from_config(
+        cls, cfg: FLConfig, reference: dict[str, torch.Tensor], **kwargs: Any
+    ) -> RobustFedAvg:
+        """The strategy for run ``cfg`` (subclasses that need more of the config override)."""
+        return cls(reference, **kwargs)
+
+    # -- hooks for strategies that change what travels (defaults: plain FedAvg) ----------
+    def prepare_broadcast(
+        self, server_round: int, arrays: ArrayRecord, snr_db: torch.Tensor
+    ) -> ArrayRecord:
+        """The global weights to broadcast in ``server_round`` (e.g. pruned), given the
+        round's uplink SNRs ``[K] float`` (dB)."""
+        return arrays
+
+    def train_records(self, server_round: int) -> dict[str, ArrayRecord]:
+        """Extra records the training messages carry (e.g. pruning masks)."""
+        return {}
+
+    def upload_to_dense(self, record: ArrayRecord) -> ArrayRecord:
+        """A client's upload as full weights in the reference layout."""
+        return record
+
+    def round_info(self) -> dict[str, float]:
+        """Extra per-round figures for ``rounds.csv``."""
+        return {}
+
+    def extra_state(self) -> dict[str, Any]:
+        """What a resumed run needs besides the weights (saved in ``fl_state.pt``)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Inverse of :meth:`extra_state`."""
+
     def configure_train(
         self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
     ) -> Iterable[Message]:
         if isinstance(self.dp, DifferentialPrivacyClientSideFixedClipping):
             config[KEY_CLIPPING_NORM] = self.dp.clipping_norm  # the clients clip
         messages = list(super().configure_train(server_round, arrays, config, grid))
+        for msg in messages:
+            for key, record in self.train_records(server_round).items():
+                msg.content[key] = record
         if self.dp is not None and hasattr(self.dp, "current_arrays"):
             self.dp.current_arrays = arrays  # what server-side clipping measures against
         self.last_round = RoundReport(sampled=[m.metadata.dst_node_id for m in messages])
@@ -131,11 +170,20 @@ class RobustFedAvg(FedAvg):
                 report.failed.append((node, pid, "error: " + _reason(msg.error.reason)))
                 continue
             record = msg.content.array_records.get(self.arrayrecord_key)
-            why = "no weights" if record is None else check_update(record, self.reference)
+            dense: ArrayRecord | None = None
+            why: str | None = "no weights"
+            if record is not None:
+                try:
+                    dense = self.upload_to_dense(record)
+                    why = check_update(dense, self.reference)
+                except Exception as e:  # an upload that does not fit the broadcast layout
+                    why = f"undecodable upload ({type(e).__name__}: {e})"
             if why is not None:
                 report.failed.append((node, _partition_id(msg), why))
                 continue
             assert record is not None
+            assert dense is not None
+            msg.content[self.arrayrecord_key] = dense  # what FedAvg averages
             metrics = msg.content["metrics"]
             self._partition_of[node] = int(metrics["partition-id"])  # type: ignore[arg-type]
             report.accepted.append(
@@ -203,7 +251,3 @@ def make_dp(privacy: PrivacySettings, n_sampled: int, clients: int) -> DPStrateg
             clip_norm_lr=p.clip_norm_lr,
         )
     return None
-
-
-#: ``fl.strategy`` name -> strategy class.
-STRATEGIES: dict[str, type[RobustFedAvg]] = {"fedavg": RobustFedAvg}

@@ -1,0 +1,16 @@
+"""``fl.strategy`` name -> server strategy class (kept apart to avoid import cycles).
+
+Example:
+    >>> sorted(STRATEGIES)
+    ['fedavg', 'psfl']
+"""
+
+from __future__ import annotations
+
+from semcom.federated.psfl import PSFLStrategy
+from semcom.federated.strategies import RobustFedAvg
+
+__all__ = ["STRATEGIES"]
+
+#: ``fl.strategy`` name -> strategy class
+STRATEGIES: dict[str, type[RobustFedAvg]] = {"fedavg": RobustFedAvg, "psfl": PSFLStrategy}

@@ -1,0 +1,123 @@
+"""PSFL on Flower: mentors by data volume, AGP-pruned broadcasts and uploads, a whole run."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from semcom.errors import SemcomError
+from semcom.federated import workload
+from semcom.federated.config import FLConfig, fl_config_from_dict
+from semcom.federated.payload import record_bits, to_record
+from semcom.federated.pruning import agp_ratio, kept_values, prunable
+from semcom.federated.psfl import MASKS_KEY, PSFLStrategy, mentor_size
+from semcom.federated.wireless import WirelessModel
+from semcom.federated.workload import build_model, partitions
+
+
+def _npz(tmp_path: Path, n: int = 90) -> str:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "toy.npz"
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, n),
+        x_test=rng.integers(0, 256, (32, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, 32),
+    )
+    return f"npz:{path}"
+
+
+def _cfg(spec: str, clients: int = 3, rounds: int = 2, **psfl: object) -> FLConfig:
+    return fl_config_from_dict(
+        {
+            "fl": {"strategy": "psfl", "clients": clients, "rounds": rounds, "seed": 3},
+            "model": {
+                "codec": "csc",
+                "codec_options": {"width": 8},
+                "classifier": "zoo:classifier-fashion-mnist",
+            },
+            "data": {"spec": spec, "partition": "dirichlet", "min_size": 4, "eval_images": 32},
+            "train": {"batch_size": 16},
+            "simulation": {"ray_cpus": 2},
+            "psfl": dict(psfl),
+        }
+    )
+
+
+def test_mentors_follow_table_one_by_data_volume(tmp_path: Path) -> None:
+    cfg = _cfg(_npz(tmp_path, 400), clients=9)
+    sizes = [len(p) for p in partitions(cfg)]
+    by_volume = sorted(range(9), key=lambda i: (sizes[i], i))
+    got = [mentor_size(cfg, i) for i in by_volume]
+    assert got == ["gsc-m"] * 4 + ["gsc-l"] * 3 + ["gsc-h"] * 2
+    flat = _cfg(_npz(tmp_path, 400), clients=9, personalised=False)
+    assert {mentor_size(flat, i) for i in range(9)} == {"gsc-m"}
+
+
+def test_bad_psfl_options_are_one_line_errors(tmp_path: Path) -> None:
+    spec = _npz(tmp_path)
+    with pytest.raises(SemcomError, match="sum to 1"):
+        _cfg(spec, mentor_shares=[0.5, 0.3, 0.3])
+    with pytest.raises(SemcomError, match=r"max_prune_ratio must be in \[0, 1\)"):
+        _cfg(spec, max_prune_ratio=1.0)
+    with pytest.raises(SemcomError, match=r"\[psfl\] options are for fl.strategy = 'psfl'"):
+        fl_config_from_dict({"fl": {"strategy": "fedavg"}, "psfl": {"agp": False}})
+    with pytest.raises(SemcomError, match=r"needs model\.classifier"):
+        fl_config_from_dict({"fl": {"strategy": "psfl"}})
+
+
+def test_the_server_prunes_by_eq22_and_reads_mask_order_uploads(tmp_path: Path) -> None:
+    cfg = _cfg(_npz(tmp_path))
+    student = build_model(cfg, workload.test_images(cfg))
+    reference = student.state_dict()
+    strategy = PSFLStrategy.from_config(cfg, reference)
+    assert isinstance(strategy, PSFLStrategy)
+    snr = torch.as_tensor(WirelessModel(cfg.wireless, 3, cfg.fl.seed).snr_db(1))
+    pruned = strategy.prepare_broadcast(1, to_record(reference), snr).to_torch_state_dict()
+    ratio = agp_ratio(snr, 0.0, 25.0, 0.9)
+    assert strategy.round_info()["prune_ratio"] == pytest.approx(ratio, abs=1e-3)
+    assert MASKS_KEY in strategy.train_records(1)
+    masks = strategy.masks
+    assert masks is not None
+    assert set(masks) == {k for k, v in reference.items() if prunable(k, v)}
+    upload = to_record(kept_values(pruned, masks))
+    dense = strategy.upload_to_dense(upload).to_torch_state_dict()
+    for k, v in pruned.items():
+        assert torch.equal(dense[k], v)
+    assert record_bits(upload) < (1 - ratio + 0.05) * record_bits(to_record(reference))
+
+
+@pytest.mark.slow
+def test_a_psfl_run_uploads_pruned_students(tmp_path: Path) -> None:
+    from semcom.federated.run import run_simulation_fl
+
+    cfg = _cfg(_npz(tmp_path))
+    out = tmp_path / "run"
+    run_simulation_fl(cfg, out, progress=False)
+    with (out / "rounds.csv").open() as f:
+        rounds = list(csv.DictReader(f))
+    with (out / "clients.csv").open() as f:
+        clients = list(csv.DictReader(f))
+    assert [r["participants"] for r in rounds] == ["3", "3"]
+    wireless = WirelessModel(cfg.wireless, 3, cfg.fl.seed)
+    dense_bits = record_bits(to_record(build_model(cfg, workload.test_images(cfg)).state_dict()))
+    for r in rounds:
+        t = int(r["round"])
+        ratio = agp_ratio(torch.as_tensor(wireless.snr_db(t)), 0.0, 25.0, 0.9)
+        assert float(r["prune_ratio"]) == pytest.approx(ratio, abs=1e-3)
+        for c in clients:
+            if c["round"] == str(t):
+                assert c["status"] == "ok"
+                assert int(c["bits"]) < (1 - ratio + 0.05) * dense_bits
+                assert c["local_accuracy"] != ""  # the mentor's, on the client's images
+    final = torch.load(out / "fl_state.pt", weights_only=True)
+    weights = final["model"]
+    zero = sum(int((v == 0).sum()) for k, v in weights.items() if prunable(k, v))
+    total = sum(v.numel() for k, v in weights.items() if prunable(k, v))
+    assert zero / total >= float(rounds[-1]["prune_ratio"]) - 1e-3
+    assert final["strategy"]["masks"] is not None  # for --resume
