@@ -10,7 +10,9 @@ from semcom.errors import SemcomError
 from semcom.federated.compression import (
     CODECS,
     decode_state,
+    decode_ternary_state,
     encode_state,
+    encode_ternary_state,
     sparse_ternary_decode,
     sparse_ternary_encode,
     stochastic_decode,
@@ -107,5 +109,23 @@ def test_unknown_codec_and_missing_tensor_are_refused() -> None:
     with pytest.raises(SemcomError, match="unknown upload codec"):
         encode_state(_state(), "zip")
     record = encode_state({"a": torch.ones(3)}, "sparse")
-    with pytest.raises(SemcomError, match="'b' is missing"):
-        decode_state(record, {"a": torch.ones(3), "b": torch.ones(2)}, "sparse")
+    with pytest.raises(SemcomError, match="'n' is missing"):
+        decode_state(record, {"a": torch.ones(3), "n": torch.tensor(2)}, "sparse")
+
+
+def test_one_header_per_part_not_per_tensor() -> None:
+    state = {f"layer{i}.weight": torch.randn(4, 4) for i in range(20)}
+    record = encode_state(state, "stochastic", levels=4, generator=torch.Generator())
+    assert sorted(record.keys()) == ["float/level", "float/norm", "float/s", "float/sign"]
+
+
+def test_fttq_upload_keeps_each_kernels_scales() -> None:
+    state = _state()
+    learned = {"conv.weight": (0.7, 0.9)}
+    record = encode_ternary_state(state, 0.05, learned)
+    back = decode_ternary_state(record, state)
+    values = back["conv.weight"].unique()
+    assert all(min(abs(float(v) - t) for t in (-0.9, 0.0, 0.7)) < 1e-6 for v in values)
+    assert torch.equal(back["conv.bias"], state["conv.bias"])  # 1-D: float32 as is
+    assert int(back["bn.num_batches_tracked"]) == 7
+    assert record_bits(record) < 0.1 * record_bits(to_record(state))

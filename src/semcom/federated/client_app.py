@@ -32,6 +32,7 @@ from flwr.compat.common import recorddict_compat as compat
 from flwr.supercore.differential_privacy import KEY_CLIPPING_NORM, compute_clip_model_update
 
 from semcom.errors import SemcomError
+from semcom.federated.compressed import COMPRESSED, compressed_client_round
 from semcom.federated.config import FLConfig, load_fl_config
 from semcom.federated.faults import InjectedFaultError, planned_faults
 from semcom.federated.payload import from_record, to_record
@@ -126,6 +127,17 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
                 **{k.replace("_", "-"): v for k, v in r.logs.items()},
             }
             content = RecordDict({"arrays": r.upload, "metrics": MetricRecord(psfl_metrics)})
+            return Message(content, reply_to=msg)
+        if c.fl.strategy in COMPRESSED:  # STC / FTTQ / FedPAQ: a compressed upload
+            upload, result = compressed_client_round(c, codec, context.state, data, snr, seed)
+            compressed_metrics: dict[str, Any] = {
+                "num-examples": result.num_examples,
+                "train-loss": result.loss,
+                "partition-id": pid,
+                "snr-db": snr,
+                "train-seconds": result.seconds,
+            }
+            content = RecordDict({"arrays": upload, "metrics": MetricRecord(compressed_metrics)})
             return Message(content, reply_to=msg)
         result = local_train(c, codec, data, snr, seed=seed)
         state = codec.state_dict()

@@ -2,16 +2,19 @@
 
 Each codec turns one float tensor (a model update, or weights) into a few compact NumPy
 arrays — its *payload* — and back (lossy). :func:`encode_state` packs a whole
-``state_dict`` into one Flower ``ArrayRecord`` (keys ``"<tensor>/<part>"``), so
+``state_dict`` into one Flower ``ArrayRecord`` (keys ``"float/<part>"``), so
 :func:`~semcom.federated.payload.record_bits` measures exactly what would travel, index
-and scale overhead included; :func:`decode_state` restores the tensors.
+and scale overhead included; :func:`decode_state` restores the tensors. All float tensors
+are compressed as one concatenated vector (one array header per payload part, not per
+tensor). FTTQ's per-kernel scales have their own pair, :func:`encode_ternary_state`.
 
 - ``sparse_ternary`` (STC, Sattler et al. 2019): the top-k positions (``uint32``, or a
   bitmask when denser), one sign bit each, and the mean kept magnitude (``float32``);
 - ``ternary`` (FTTQ, Xu et al. 2020): 2-bit codes in {-1, 0, +1} and the scales ``w_p``,
   ``w_n``;
-- ``stochastic`` (FedPAQ, Reisizadeh et al. 2020; QSGD levels): a ``float32`` norm, sign
-  bits and ``ceil(log2(s+1))``-bit levels, unbiased (E[decode] = input);
+- ``stochastic`` (FedPAQ, Reisizadeh et al. 2020; QSGD levels): a ``float32`` norm per
+  bucket of 512 entries, sign bits and ``ceil(log2(s+1))``-bit levels, unbiased
+  (E[decode] = input);
 - ``sparse`` (AGP-pruned weights of PSFL): the nonzero values (``float32``) and their
   positions (``uint32`` indices or a bitmask, whichever is smaller); lossless.
 
@@ -38,7 +41,9 @@ from semcom.errors import SemcomError
 __all__ = [
     "CODECS",
     "decode_state",
+    "decode_ternary_state",
     "encode_state",
+    "encode_ternary_state",
     "sparse_decode",
     "sparse_encode",
     "sparse_ternary_decode",
@@ -50,6 +55,7 @@ __all__ = [
 ]
 
 Payload = dict[str, np.ndarray]
+_FLOAT = "float"
 
 
 # --- bit packing ---------------------------------------------------------------------
@@ -160,45 +166,54 @@ def ternary_decode(p: Mapping[str, np.ndarray], shape: torch.Size) -> torch.Tens
 # --- FedPAQ ------------------------------------------------------------------------------
 
 
-def stochastic_encode(x: torch.Tensor, levels: int, generator: torch.Generator) -> Payload:
-    """QSGD-style unbiased quantiser of FedPAQ with ``levels`` = s levels per sign.
+def stochastic_encode(
+    x: torch.Tensor, levels: int, generator: torch.Generator, bucket: int = 512
+) -> Payload:
+    """QSGD-style unbiased quantiser of FedPAQ: ``levels`` = s levels per sign, one norm
+    per ``bucket`` consecutive entries (QSGD's bucketing; E||error||^2 <= min(d/s^2,
+    sqrt(d)/s) ||x||^2 for bucket size d).
 
-    Each entry becomes ``norm * sign * l / s`` with ``l`` = floor or ceil of
-    ``s |x| / norm`` drawn so that the expectation is ``x``.
+    Each entry becomes ``norm_b * sign * l / s`` with ``l`` = floor or ceil of
+    ``s |x| / norm_b`` drawn so that the expectation is ``x``.
 
     Args:
         x: any-shape float tensor.
         levels: s >= 1.
         generator: CPU generator of the rounding draws.
+        bucket: entries per norm, >= 1.
     """
     if levels < 1:
         raise SemcomError(f"stochastic quantisation needs levels >= 1, got {levels}")
+    if bucket < 1:
+        raise SemcomError(f"stochastic quantisation needs bucket >= 1, got {bucket}")
     v = _flat(x)
-    norm = float(np.linalg.norm(v))
+    n = v.size
+    pad = (-n) % bucket
+    b = np.concatenate([v, np.zeros(pad, np.float32)]).reshape(-1, bucket)
+    norms = np.linalg.norm(b, axis=1).astype(np.float32)
+    safe = np.where(norms > 0, norms, 1.0)[:, None]
+    scaled = (np.abs(b) / safe * levels).reshape(-1)[:n]
+    low = np.floor(scaled)
+    u = torch.rand(n, generator=generator, dtype=torch.float64).numpy()
+    level = np.minimum(low + (u < scaled - low), levels).astype(np.int64)
     bits = max(1, math.ceil(math.log2(levels + 1)))
-    if norm == 0:
-        level = np.zeros(v.size, dtype=np.int64)
-    else:
-        scaled = np.abs(v) / norm * levels
-        low = np.floor(scaled)
-        u = torch.rand(v.size, generator=generator, dtype=torch.float64).numpy()
-        level = (low + (u < scaled - low)).astype(np.int64)
     return {
-        "norm": np.array([norm], dtype=np.float32),
+        "norm": norms,
         "sign": np.packbits(v < 0),
         "level": _pack(level, bits),
-        "s": np.array([levels], dtype=np.uint16),
+        "s": np.array([levels, bucket], dtype=np.uint32),
     }
 
 
 def stochastic_decode(p: Mapping[str, np.ndarray], shape: torch.Size) -> torch.Tensor:
     """Inverse of :func:`stochastic_encode`: ``[shape] float32``."""
     n = int(np.prod(shape))
-    s = int(p["s"][0])
+    s, bucket = int(p["s"][0]), int(p["s"][1])
     bits = max(1, math.ceil(math.log2(s + 1)))
     level = _unpack(p["level"], bits, n)
     neg = np.unpackbits(p["sign"])[:n].astype(bool)
-    mag = float(p["norm"][0]) * level / s
+    norm = np.repeat(p["norm"].astype(np.float64), bucket)[:n]
+    mag = norm * level / s
     return _tensor(np.where(neg, -mag, mag), shape)
 
 
@@ -230,18 +245,19 @@ CODECS: dict[str, tuple[Callable[..., Payload], Callable[..., torch.Tensor]]] = 
 
 
 def encode_state(state: Mapping[str, torch.Tensor], codec: str, **options: Any) -> ArrayRecord:
-    """Every floating-point tensor of ``state`` through ``codec``; other tensors (integer
-    buffers) travel as they are. Keys: ``"<name>/<part>"`` (payload) or ``"<name>"``."""
+    """All floating-point tensors of ``state``, flattened and concatenated in order, as one
+    vector through ``codec`` (keys ``"float/<part>"``: one header per part, not per
+    tensor); other tensors (integer buffers) travel as they are under their names."""
     if codec not in CODECS:
         raise SemcomError(f"unknown upload codec {codec!r}; choose one of: {', '.join(CODECS)}")
     encode = CODECS[codec][0]
-    arrays: dict[str, np.ndarray] = {}
-    for name, t in state.items():
-        if not t.is_floating_point():
-            arrays[name] = t.detach().cpu().numpy()
-            continue
-        for part, a in encode(t, **options).items():
-            arrays[f"{name}/{part}"] = a
+    floats = [t.detach().reshape(-1).float().cpu() for t in state.values() if t.is_floating_point()]
+    arrays: dict[str, np.ndarray] = {
+        name: t.detach().cpu().numpy() for name, t in state.items() if not t.is_floating_point()
+    }
+    if floats:
+        for part, a in encode(torch.cat(floats), **options).items():
+            arrays[f"{_FLOAT}/{part}"] = a
     return ArrayRecord({k: Array(np.ascontiguousarray(a)) for k, a in arrays.items()})
 
 
@@ -250,21 +266,82 @@ def decode_state(
 ) -> dict[str, torch.Tensor]:
     """Inverse of :func:`encode_state` for tensors laid out like ``reference``."""
     decode = CODECS[codec][1]
-    parts: dict[str, dict[str, np.ndarray]] = {}
+    parts: dict[str, np.ndarray] = {}
     plain: dict[str, np.ndarray] = {}
     for key, array in record.items():
-        a = array.numpy()
-        if "/" in key:
-            name, part = key.rsplit("/", 1)
-            parts.setdefault(name, {})[part] = a
+        if key.startswith(f"{_FLOAT}/"):
+            parts[key.split("/", 1)[1]] = array.numpy()
         else:
-            plain[key] = a
+            plain[key] = array.numpy()
+    n_float = sum(t.numel() for t in reference.values() if t.is_floating_point())
+    flat = decode(parts, (n_float,)) if n_float else torch.zeros(0)
     out: dict[str, torch.Tensor] = {}
+    start = 0
     for name, ref in reference.items():
-        if name in parts:
-            out[name] = decode(parts[name], ref.shape).to(ref.dtype)
+        if ref.is_floating_point():
+            out[name] = flat[start : start + ref.numel()].reshape(ref.shape).to(ref.dtype)
+            start += ref.numel()
         elif name in plain:
             out[name] = torch.from_numpy(plain[name].copy()).to(ref.dtype).reshape(ref.shape)
         else:
             raise SemcomError(f"tensor {name!r} is missing from the upload")
+    return out
+
+
+def encode_ternary_state(
+    state: Mapping[str, torch.Tensor],
+    threshold: float,
+    scales: Mapping[str, tuple[float, float]] | None = None,
+) -> ArrayRecord:
+    """FTTQ's upload: every kernel (float, two or more dimensions) ternarised with its own
+    threshold and scales (``scales[name]``, default fitted), the codes of all kernels in
+    one ``"ternary/code"`` array and their ``(w_p, w_n)`` in ``"ternary/scale"``; the other
+    float tensors concatenated as ``float32`` in ``"dense/value"``; integer tensors as is."""
+    codes: list[np.ndarray] = []
+    scale: list[np.ndarray] = []
+    dense: list[np.ndarray] = []
+    plain: dict[str, np.ndarray] = {}
+    for name, t in state.items():
+        if t.is_floating_point() and t.dim() >= 2:
+            p = ternary_encode(t, threshold, None if scales is None else scales.get(name))
+            codes.append(p["code"])
+            scale.append(p["scale"])
+        elif t.is_floating_point():
+            dense.append(_flat(t))
+        else:
+            plain[name] = t.detach().cpu().numpy()
+    arrays = {
+        **plain,
+        "ternary/code": np.concatenate(codes) if codes else np.zeros(0, np.uint8),
+        "ternary/scale": np.concatenate(scale) if scale else np.zeros(0, np.float32),
+        "dense/value": np.concatenate(dense) if dense else np.zeros(0, np.float32),
+    }
+    return ArrayRecord({k: Array(np.ascontiguousarray(a)) for k, a in arrays.items()})
+
+
+def decode_ternary_state(
+    record: ArrayRecord, reference: Mapping[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """Inverse of :func:`encode_ternary_state` for tensors laid out like ``reference``."""
+    code = record["ternary/code"].numpy()
+    scale = record["ternary/scale"].numpy()
+    dense = record["dense/value"].numpy()
+    out: dict[str, torch.Tensor] = {}
+    c_at = s_at = d_at = 0
+    for name, ref in reference.items():
+        n = ref.numel()
+        if ref.is_floating_point() and ref.dim() >= 2:
+            nbytes = (2 * n + 7) // 8
+            p = {"code": code[c_at : c_at + nbytes], "scale": scale[s_at : s_at + 2]}
+            out[name] = ternary_decode(p, ref.shape).to(ref.dtype)
+            c_at, s_at = c_at + nbytes, s_at + 2
+        elif ref.is_floating_point():
+            out[name] = _tensor(dense[d_at : d_at + n], ref.shape).to(ref.dtype)
+            d_at += n
+        elif name in record:
+            out[name] = torch.from_numpy(record[name].numpy().copy()).to(ref.dtype)
+        else:
+            raise SemcomError(f"tensor {name!r} is missing from the upload")
+    if c_at != len(code) or d_at != len(dense):
+        raise SemcomError("the ternary upload does not match the model's layout")
     return out

@@ -14,7 +14,10 @@ A federated run is described by one TOML file with these tables (every key optio
                   secagg, secagg_shares, secagg_threshold, secagg_clipping_range,
                   secagg_quantization_range
     [psfl]        mentors, mentor_shares, personalised, agp, max_prune_ratio
-                  (only with fl.strategy = "psfl")
+    [stc]         fraction
+    [fttq]        threshold
+    [fedpaq]      levels
+                  (each of the last four only with its own fl.strategy)
 
 See ``docs/federated.md`` for every key, its unit and its default, and an example per
 strategy.
@@ -404,8 +407,57 @@ class PSFLSettings:
             raise SemcomError(f"psfl.max_prune_ratio must be in [0, 1), got {self.max_prune_ratio}")
 
 
+@dataclass(frozen=True)
+class STCSettings:
+    """``[stc]`` (only with ``fl.strategy = "stc"``): sparse ternary compression (Sattler
+    et al. 2019) of the update, up and down, with error accumulation on both ends.
+
+    Attributes:
+        fraction: share of the update's entries kept (top-k by magnitude), (0, 1].
+    """
+
+    fraction: float = 0.01
+
+    def __post_init__(self) -> None:
+        if not 0 < self.fraction <= 1:
+            raise SemcomError(f"stc.fraction must be in (0, 1], got {self.fraction}")
+
+
+@dataclass(frozen=True)
+class FTTQSettings:
+    """``[fttq]`` (only with ``fl.strategy = "fttq"``): federated trained ternary
+    quantisation (Xu et al. 2020) — clients train ternary kernels with learned scales.
+
+    Attributes:
+        threshold: Δ / max|w| of the ternarisation, [0, 1).
+    """
+
+    threshold: float = 0.05
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.threshold < 1:
+            raise SemcomError(f"fttq.threshold must be in [0, 1), got {self.threshold}")
+
+
+@dataclass(frozen=True)
+class FedPAQSettings:
+    """``[fedpaq]`` (only with ``fl.strategy = "fedpaq"``): periodic averaging (the period
+    is ``train.local_epochs``) and stochastic quantisation of the update (Reisizadeh et
+    al. 2020).
+
+    Attributes:
+        levels: quantisation levels s per sign, >= 1.
+    """
+
+    levels: int = 4
+
+    def __post_init__(self) -> None:
+        if self.levels < 1:
+            raise SemcomError(f"fedpaq.levels must be at least 1, got {self.levels}")
+
+
 #: ``fl.strategy`` -> its option table (a table given for another strategy is an error)
-STRATEGY_TABLES = ("psfl",)
+STRATEGY_TABLES = ("psfl", "stc", "fttq", "fedpaq")
 
 
 _TABLES: dict[str, type] = {
@@ -418,6 +470,9 @@ _TABLES: dict[str, type] = {
     "faults": FaultSettings,
     "privacy": PrivacySettings,
     "psfl": PSFLSettings,
+    "stc": STCSettings,
+    "fttq": FTTQSettings,
+    "fedpaq": FedPAQSettings,
 }
 
 
@@ -434,8 +489,16 @@ class FLConfig:
     faults: FaultSettings = field(default_factory=FaultSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     psfl: PSFLSettings = field(default_factory=PSFLSettings)
+    stc: STCSettings = field(default_factory=STCSettings)
+    fttq: FTTQSettings = field(default_factory=FTTQSettings)
+    fedpaq: FedPAQSettings = field(default_factory=FedPAQSettings)
 
     def __post_init__(self) -> None:
+        if self.faults.nan_fraction > 0 and self.fl.strategy != "fedavg":
+            raise SemcomError(
+                "faults.nan_fraction is injected by the fedavg client only; use "
+                "faults.raise_fraction with other strategies"
+            )
         if self.fl.strategy == "psfl" and self.privacy.dp != "none":
             raise SemcomError(
                 "fl.strategy = 'psfl' with privacy.dp is not supported: DP noise would "

@@ -156,7 +156,7 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
                 f"update (fl.min_answer_fraction needs {need}); failures: {reasons}. The run "
                 f"is saved up to round {t - 1}: fix the cause and pass --resume"
             )
-        arrays = new_arrays
+        arrays = strategy.finish_aggregate(t, new_arrays)
         codec.load_state_dict(strategy.global_state(arrays))
         local = _local_scores(strategy, grid, t, arrays, cfg)
         g = score(cfg, codec, test, cfg.data.eval_snr_db, seed=cfg.fl.seed)

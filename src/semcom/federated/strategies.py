@@ -131,6 +131,10 @@ class RobustFedAvg(FedAvg):
         """A client's upload as full weights in the reference layout."""
         return record
 
+    def finish_aggregate(self, server_round: int, arrays: ArrayRecord) -> ArrayRecord:
+        """The new global model from the round's average (e.g. compressed downstream)."""
+        return arrays
+
     def round_info(self) -> dict[str, float]:
         """Extra per-round figures for ``rounds.csv``."""
         return {}

@@ -2,15 +2,20 @@
 
 Example:
     >>> sorted(STRATEGIES)
-    ['fedavg', 'psfl']
+    ['fedavg', 'fedpaq', 'fttq', 'psfl', 'stc']
 """
 
 from __future__ import annotations
 
+from semcom.federated.compressed import COMPRESSED
 from semcom.federated.psfl import PSFLStrategy
 from semcom.federated.strategies import RobustFedAvg
 
 __all__ = ["STRATEGIES"]
 
 #: ``fl.strategy`` name -> strategy class
-STRATEGIES: dict[str, type[RobustFedAvg]] = {"fedavg": RobustFedAvg, "psfl": PSFLStrategy}
+STRATEGIES: dict[str, type[RobustFedAvg]] = {
+    "fedavg": RobustFedAvg,
+    "psfl": PSFLStrategy,
+    **COMPRESSED,
+}
