@@ -49,3 +49,19 @@ def test_positions_are_distinct_and_bounded() -> None:
 def test_bad_construction(name: str, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(SemcomError, match=message):
         create_codec(name, **kwargs)
+
+
+def test_narrow_mentors_keep_the_size_ratios() -> None:
+    def count(**kw: object) -> int:
+        m = create_codec("vitjscc", in_channels=1, image_size=(28, 28), **kw)
+        return sum(p.numel() for p in m.parameters())
+
+    full = [count(size=s) for s in ("gsc-m", "gsc-l", "gsc-h")]
+    half = [count(size=s, narrow=2) for s in ("gsc-m", "gsc-l", "gsc-h")]
+    assert half[0] < full[0] / 3
+    for f, h in zip(full[1:], half[1:], strict=True):
+        assert abs(h / half[0] - f / full[0]) < 0.3 * (f / full[0])
+    m = create_codec("vitjscc", size="gsc-m", narrow=2)
+    assert m.config()["narrow"] == 2
+    with pytest.raises(SemcomError, match="narrow must be 1, 2 or 4"):
+        create_codec("vitjscc", narrow=3)

@@ -92,6 +92,8 @@ class ViTJSCC(Codec):
         image_size: ``(H, W)`` pixels.
         cbr: bandwidth ratio k / (C*H*W) (default 1/6).
         size: ``"gsc-m"`` (default), ``"gsc-l"`` or ``"gsc-h"``.
+        narrow: divide every width (encoder, decoder) by this, 1, 2 or 4; depths and the
+            M : L : H ratios stay (``narrow = 4`` is the CPU-scale recipes' mentors).
     """
 
     name = "vitjscc"
@@ -107,12 +109,17 @@ class ViTJSCC(Codec):
         image_size: tuple[int, int] | list[int] = (32, 32),
         cbr: float | str = 1 / 6,
         size: str = "gsc-m",
+        narrow: int = 1,
     ) -> None:
         super().__init__(in_channels, image_size, cbr)
         if size not in SIZES:
             raise SemcomError(f"unknown size {size!r}; choose one of: {', '.join(SIZES)}")
+        if narrow not in (1, 2, 4):
+            raise SemcomError(f"narrow must be 1, 2 or 4, got {narrow}")
         self.size = size
-        enc, dec = SIZES[size], DECODER
+        self.narrow = narrow
+        enc = ViTSize(SIZES[size].dim // narrow, SIZES[size].depth)
+        dec = ViTSize(DECODER.dim // narrow, DECODER.depth)
         latent = self._latent_channels()
         h, w = self.latent_hw
         self.patch_embed = nn.Conv2d(in_channels, enc.dim, PATCH, stride=PATCH)
@@ -131,7 +138,7 @@ class ViTJSCC(Codec):
         self.to_pixels = nn.Linear(dec.dim, in_channels * PATCH * PATCH)
 
     def extra_config(self) -> dict[str, Any]:
-        return {"size": self.size}
+        return {"size": self.size, "narrow": self.narrow}
 
     def analysis(self, x: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
         """``[B, C, Hp, Wp]`` in [0, 1] -> ``[B, c, Hp/4, Wp/4]`` (``snr_db`` unused)."""

@@ -13,7 +13,8 @@ A federated run is described by one TOML file with these tables (every key optio
     [privacy]     dp, noise_multiplier, clipping_norm, target_quantile, clip_norm_lr,
                   secagg, secagg_shares, secagg_threshold, secagg_clipping_range,
                   secagg_quantization_range
-    [psfl]        mentors, mentor_shares, personalised, agp, max_prune_ratio
+    [psfl]        mentors, mentor_shares, personalised, agp, max_prune_ratio,
+                  mentor_options
     [stc]         fraction
     [fttq]        threshold
     [fedpaq]      levels
@@ -379,6 +380,8 @@ class PSFLSettings:
             ``mentors[0]``.
         agp: ``false`` is the "without AGP" ablation: the student is never pruned.
         max_prune_ratio: the largest pruning proportion Eq. 22 may give, [0, 1).
+        mentor_options: more ``vitjscc`` options for every mentor, e.g. ``{narrow = 2}``
+            (the CPU-scale recipes).
     """
 
     mentors: tuple[str, ...] = ("gsc-m", "gsc-l", "gsc-h")
@@ -386,10 +389,13 @@ class PSFLSettings:
     personalised: bool = True
     agp: bool = True
     max_prune_ratio: float = 0.9
+    mentor_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from semcom.codecs.vitjscc import SIZES
 
+        if "size" in self.mentor_options:
+            raise SemcomError("psfl.mentor_options cannot set size; use psfl.mentors")
         for size in self.mentors:
             if size not in SIZES:
                 raise SemcomError(f"unknown mentor size {size!r}; choose from: {', '.join(SIZES)}")

@@ -141,6 +141,7 @@ def build_mentor(cfg: FLConfig, size: str, like: ImageDataset, partition_id: int
             in_channels=like.channels,
             image_size=(like.height, like.width),
             cbr=cfg.model.cbr,
+            **cfg.psfl.mentor_options,
         )
     assert isinstance(codec, Codec)
     return codec
