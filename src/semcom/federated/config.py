@@ -5,7 +5,8 @@ A federated run is described by one TOML file with these tables (every key optio
     [fl]          strategy, rounds, clients, fraction_train, fraction_evaluate,
                   min_answer_fraction, timeout_s, seed
     [model]       codec, codec_options, cbr, channel, channel_options, classifier
-    [data]        spec, eval_spec, eval_images, eval_snr_db, partition, dirichlet, min_size
+    [data]        spec, eval_spec, eval_images, eval_snr_db, partition, dirichlet, min_size,
+                  train_images
     [train]       local_epochs, batch_size, lr, task_weight
     [wireless]    snr_model, snr_db, correlation, bandwidth_hz, power_w
     [simulation]  client_cpus, client_gpus, ray_cpus
@@ -142,6 +143,7 @@ class DataSettings:
         partition: ``dirichlet`` (label skew) or ``iid``.
         dirichlet: Dirichlet concentration r (0.9 default; the paper also uses 0.3, 0.6).
         min_size: least training images per client.
+        train_images: use only the first N training images (0: all of them).
     """
 
     spec: str = "patches"
@@ -151,8 +153,11 @@ class DataSettings:
     partition: str = "dirichlet"
     dirichlet: float = 0.9
     min_size: int = 8
+    train_images: int = 0
 
     def __post_init__(self) -> None:
+        if self.train_images < 0:
+            raise SemcomError(f"train_images must be >= 0, got {self.train_images}")
         if self.partition not in PARTITIONS:
             raise SemcomError(
                 f"unknown partition {self.partition!r}; choose one of: {', '.join(PARTITIONS)}"

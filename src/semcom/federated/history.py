@@ -8,7 +8,9 @@ broadcast student; empty for other strategies); ``energy_j`` sums the uploading 
 
 ``clients.csv``: one row per client and round — ``round, partition_id, status
 (ok | a failure reason), num_examples, train_loss, snr_db, bits, bandwidth_hz, rate_bps,
-delay_s, energy_j, local_psnr_db, local_accuracy``.
+delay_s, energy_j, local_psnr_db, local_accuracy, mentor_task, student_task,
+mentor_index`` (the last three: PSFL's mentor and student task losses, Eqs. 15-16, and the
+mentor's index in ``psfl.mentors``; empty for other strategies).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ CLIENT_FIELDS = [
     "energy_j",
     "local_psnr_db",
     "local_accuracy",
+    "mentor_task",
+    "student_task",
+    "mentor_index",
 ]
 
 

@@ -181,6 +181,7 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
                     "delay_s": up.delay_s,
                     "energy_j": up.energy_j,
                     **local.get(u.partition_id, {}),
+                    **u.extra,
                 }
             )
         for _, pid, reason in report.failed:

@@ -31,6 +31,9 @@ from flwr.supercore.differential_privacy import KEY_CLIPPING_NORM
 from semcom.federated.config import FLConfig, PrivacySettings
 from semcom.federated.payload import check_update, from_record, record_bits
 
+#: client metrics beyond the standard ones that ``clients.csv`` keeps (PSFL's PLD terms)
+EXTRA_CLIENT_METRICS = ("mentor-task", "student-task", "mentor-index")
+
 #: the Flower DP wrappers ``[privacy] dp`` can select
 DPStrategy = (
     DifferentialPrivacyServerSideFixedClipping
@@ -48,6 +51,7 @@ class ClientUpdate:
     num_examples: int
     train_loss: float
     bits: int
+    extra: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -197,6 +201,11 @@ class RobustFedAvg(FedAvg):
                     num_examples=int(metrics[self.weighted_by_key]),  # type: ignore[arg-type]
                     train_loss=float(metrics["train-loss"]),  # type: ignore[arg-type]
                     bits=record_bits(record),
+                    extra={
+                        k.replace("-", "_"): float(metrics[k])  # type: ignore[arg-type]
+                        for k in EXTRA_CLIENT_METRICS
+                        if k in metrics
+                    },
                 )
             )
             good.append(msg)

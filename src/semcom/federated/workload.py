@@ -31,8 +31,9 @@ from semcom.seeding import make_generator
 
 
 @functools.lru_cache(maxsize=4)
-def _train_data(spec: str) -> ImageDataset:
-    return load_images(spec, "train")
+def _train_data(spec: str, limit: int = 0) -> ImageDataset:
+    data = load_images(spec, "train")
+    return data.head(limit) if limit else data
 
 
 @functools.lru_cache(maxsize=4)
@@ -42,9 +43,9 @@ def _test_data(spec: str, n: int) -> ImageDataset:
 
 @functools.lru_cache(maxsize=8)
 def _partition(
-    spec: str, clients: int, kind: str, alpha: float, seed: int, min_size: int
+    spec: str, clients: int, kind: str, alpha: float, seed: int, min_size: int, limit: int
 ) -> tuple[np.ndarray, ...]:
-    data = _train_data(spec)
+    data = _train_data(spec, limit)
     if clients > len(data):
         raise SemcomError(
             f"{clients} clients but data {spec!r} has only {len(data)} training images"
@@ -69,12 +70,14 @@ def _partition(
 def partitions(cfg: FLConfig) -> tuple[np.ndarray, ...]:
     """Index arrays of every client's training images (cached per process)."""
     d = cfg.data
-    return _partition(d.spec, cfg.fl.clients, d.partition, d.dirichlet, cfg.fl.seed, d.min_size)
+    return _partition(
+        d.spec, cfg.fl.clients, d.partition, d.dirichlet, cfg.fl.seed, d.min_size, d.train_images
+    )
 
 
 def train_images(cfg: FLConfig) -> ImageDataset:
     """All training images (the union of the clients')."""
-    return _train_data(cfg.data.spec)
+    return _train_data(cfg.data.spec, cfg.data.train_images)
 
 
 def client_images(cfg: FLConfig, partition_id: int) -> ImageDataset:
@@ -82,7 +85,7 @@ def client_images(cfg: FLConfig, partition_id: int) -> ImageDataset:
     parts = partitions(cfg)
     if not 0 <= partition_id < len(parts):
         raise SemcomError(f"partition-id {partition_id} is outside 0..{len(parts) - 1}")
-    return _train_data(cfg.data.spec).subset(parts[partition_id])
+    return _train_data(cfg.data.spec, cfg.data.train_images).subset(parts[partition_id])
 
 
 def test_images(cfg: FLConfig) -> ImageDataset:
