@@ -101,6 +101,11 @@ def run_recipe(name: str, options: RecipeOptions) -> list[Path]:
 
 
 # the recipes register themselves on import (one module per figure or table)
+import semcom.experiments.p001_fig4_5  # noqa: E402
+import semcom.experiments.p001_fig6  # noqa: E402
+import semcom.experiments.p001_fig7_8  # noqa: E402
+import semcom.experiments.p001_fig9_10  # noqa: E402
+import semcom.experiments.p001_fig11_12  # noqa: E402
 import semcom.experiments.p003_fig4  # noqa: E402
 import semcom.experiments.p003_fig5  # noqa: E402
 import semcom.experiments.p003_fig6  # noqa: E402
