@@ -121,3 +121,29 @@ def test_a_psfl_run_uploads_pruned_students(tmp_path: Path) -> None:
     total = sum(v.numel() for k, v in weights.items() if prunable(k, v))
     assert zero / total >= float(rounds[-1]["prune_ratio"]) - 1e-3
     assert final["strategy"]["masks"] is not None  # for --resume
+
+
+def test_the_mentor_lives_in_the_node_state_across_rounds(tmp_path: Path) -> None:
+    from flwr.app import RecordDict
+
+    from semcom.federated.psfl import MENTOR_KEY, load_mentor, psfl_client_round
+    from semcom.federated.workload import client_images
+
+    cfg = _cfg(_npz(tmp_path), mentor_options={"narrow": 4})
+    data = client_images(cfg, 0)
+    state = RecordDict()
+    content = RecordDict()
+    student = build_model(cfg, data)
+    fresh, _ = load_mentor(cfg, state, data, 0)
+    r1 = psfl_client_round(cfg, student, content, state, data, 10.0, 0, seed=1)
+    assert MENTOR_KEY in state.array_records
+    after_1 = state.array_records[MENTOR_KEY].to_torch_state_dict()
+    mentor, _ = load_mentor(cfg, state, data, 0)
+    for k, v in mentor.state_dict().items():
+        assert torch.equal(v, after_1[k])  # restored from the state, not re-initialised
+    assert any(not torch.equal(v, fresh.state_dict()[k]) for k, v in after_1.items())
+    psfl_client_round(cfg, build_model(cfg, data), content, state, data, 10.0, 0, seed=2)
+    after_2 = state.array_records[MENTOR_KEY].to_torch_state_dict()
+    assert any(not torch.equal(v, after_1[k]) for k, v in after_2.items())
+    assert r1.num_examples == len(data)
+    assert {"mentor_task", "student_task", "mentor_index"} <= set(r1.logs)
