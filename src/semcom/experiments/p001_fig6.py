@@ -7,6 +7,7 @@ class, images) and ``fig6.png`` (stacked bars per r).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +32,7 @@ def fig6(options: RecipeOptions) -> list[Path]:
     fig, axes = plt.subplots(1, len(RS), figsize=(4.2 * len(RS), 3.4), squeeze=False)
     for ax, r in zip(axes[0], RS, strict=True):
         cfg = fl_config(options, "fedavg", ds, dirichlet=r)
-        cfg = type(cfg)(
-            **{**cfg.__dict__, "data": type(cfg.data)(**{**cfg.data.__dict__, "train_images": 0})}
-        )
+        cfg = replace(cfg, data=replace(cfg.data, train_images=0))  # the whole data set
         labels = train_images(cfg).labels
         assert labels is not None
         classes = int(labels.max()) + 1
