@@ -147,3 +147,24 @@ def test_the_mentor_lives_in_the_node_state_across_rounds(tmp_path: Path) -> Non
     assert any(not torch.equal(v, after_1[k]) for k, v in after_2.items())
     assert r1.num_examples == len(data)
     assert {"mentor_task", "student_task", "mentor_index"} <= set(r1.logs)
+
+
+def test_agp_can_start_later_and_regrow_last_values(tmp_path: Path) -> None:
+    cfg = _cfg(_npz(tmp_path), agp_start_round=2, regrow="last")
+    reference = build_model(cfg, workload.test_images(cfg)).state_dict()
+    strategy = PSFLStrategy.from_config(cfg, reference)
+    assert isinstance(strategy, PSFLStrategy)
+    arrays = to_record(reference)
+    assert strategy.prepare_broadcast(1, arrays, torch.tensor([0.0])) is arrays  # not yet
+    assert strategy.masks is None
+    low, high = torch.tensor([0.0, 2.5]), torch.tensor([20.0, 25.0])  # ratio 0.85, then 0.1
+    pruned = strategy.prepare_broadcast(2, arrays, low).to_torch_state_dict()
+    first = strategy.masks
+    assert first is not None
+    regrown = strategy.prepare_broadcast(3, to_record(pruned), high).to_torch_state_dict()
+    assert strategy.masks is not None
+    for k, m in strategy.masks.items():
+        back = m & ~first[k]
+        assert torch.equal(regrown[k][back], reference[k][back])  # their last values
+    with pytest.raises(SemcomError, match=r"psfl\.regrow"):
+        _cfg(_npz(tmp_path), regrow="random")

@@ -15,7 +15,7 @@ A federated run is described by one TOML file with these tables (every key optio
                   secagg, secagg_shares, secagg_threshold, secagg_clipping_range,
                   secagg_quantization_range
     [psfl]        mentors, mentor_shares, personalised, agp, max_prune_ratio,
-                  mentor_options
+                  mentor_options, agp_start_round, regrow
     [stc]         fraction
     [fttq]        threshold
     [fedpaq]      levels
@@ -387,6 +387,10 @@ class PSFLSettings:
         max_prune_ratio: the largest pruning proportion Eq. 22 may give, [0, 1).
         mentor_options: more ``vitjscc`` options for every mentor, e.g. ``{narrow = 2}``
             (the CPU-scale recipes).
+        agp_start_round: first round whose broadcast is pruned (the paper: "PSFL starts
+            from a certain round t"); 1 prunes from the start.
+        regrow: value of a regrown weight: ``zero`` (default) or ``last`` (its value in
+            the last aggregate before it was pruned).
     """
 
     mentors: tuple[str, ...] = ("gsc-m", "gsc-l", "gsc-h")
@@ -395,10 +399,16 @@ class PSFLSettings:
     agp: bool = True
     max_prune_ratio: float = 0.9
     mentor_options: dict[str, Any] = field(default_factory=dict)
+    agp_start_round: int = 1
+    regrow: str = "zero"
 
     def __post_init__(self) -> None:
         from semcom.codecs.vitjscc import SIZES
 
+        if self.agp_start_round < 1:
+            raise SemcomError(f"psfl.agp_start_round must be >= 1, got {self.agp_start_round}")
+        if self.regrow not in ("zero", "last"):
+            raise SemcomError(f"psfl.regrow must be 'zero' or 'last', got {self.regrow!r}")
         if "size" in self.mentor_options:
             raise SemcomError("psfl.mentor_options cannot set size; use psfl.mentors")
         for size in self.mentors:

@@ -80,18 +80,28 @@ class PSFLStrategy(RobustFedAvg):
         super().__init__(reference, **kwargs)
         self.cfg = cfg
         self.masks: Masks | None = None
+        self.shadow: dict[str, torch.Tensor] | None = None  # regrow = "last"
         self.ratio = 0.0
 
     def prepare_broadcast(
         self, server_round: int, arrays: ArrayRecord, snr_db: torch.Tensor
     ) -> ArrayRecord:
-        if not self.cfg.psfl.agp:
+        p = self.cfg.psfl
+        if not p.agp or server_round < p.agp_start_round:
             return arrays
         lo, hi = self.cfg.wireless.snr_range
-        self.ratio = agp_ratio(snr_db, lo, hi, self.cfg.psfl.max_prune_ratio)
+        self.ratio = agp_ratio(snr_db, lo, hi, p.max_prune_ratio)
         weights = from_record(arrays)
+        if p.regrow == "last" and self.shadow is not None and self.masks is not None:
+            # pruned positions still hold zeros: give them their last aggregated values
+            weights = {
+                k: torch.where(self.masks[k], v, self.shadow[k]) if k in self.masks else v
+                for k, v in weights.items()
+            }
         gen = make_generator(self.cfg.fl.seed * 7919 + server_round)
         self.masks = update_masks(weights, self.masks, self.ratio, gen)
+        if p.regrow == "last":
+            self.shadow = {k: weights[k].clone() for k in self.masks}
         return to_record(apply_masks(weights, self.masks))
 
     def train_records(self, server_round: int) -> dict[str, ArrayRecord]:
@@ -108,10 +118,11 @@ class PSFLStrategy(RobustFedAvg):
         return {"prune_ratio": pruned_fraction(self.masks)}
 
     def extra_state(self) -> dict[str, Any]:
-        return {"masks": self.masks, "ratio": self.ratio}
+        return {"masks": self.masks, "ratio": self.ratio, "shadow": self.shadow}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         self.masks, self.ratio = state.get("masks"), float(state.get("ratio", 0.0))
+        self.shadow = state.get("shadow")
 
 
 def mentor_size(cfg: FLConfig, partition_id: int) -> str:
