@@ -19,6 +19,8 @@ script can be re-run after an interruption. It prints figures only::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_psfl.py            # 20 rounds
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_psfl.py --rounds 5 --json
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_psfl.py --strategies fedavg,psfl \
+        --psfl regrow=last --psfl agp_start_round=3   # a PSFL variant against the same FedAvg
 """
 
 from __future__ import annotations
@@ -62,8 +64,24 @@ def config(strategy: str, args: argparse.Namespace) -> FLConfig:
     if strategy == "psfl":
         tables["model"]["codec"] = "csc"
         tables["model"]["codec_options"] = {"width": 8}
-        tables["psfl"] = {"mentor_options": {"narrow": args.narrow}}
+        tables["psfl"] = {"mentor_options": {"narrow": args.narrow}, **psfl_options(args)}
     return fl_config_from_dict(tables, source=f"bench {strategy}")
+
+
+def psfl_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--psfl KEY=VALUE`` pairs as ``[psfl]`` keys (TOML values: 2, 0.5, true, "last")."""
+    import tomllib
+
+    out: dict[str, Any] = {}
+    for item in args.psfl:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SemcomError(f"--psfl takes KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value
+    return out
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -75,7 +93,8 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 def run(strategy: str, args: argparse.Namespace) -> list[dict[str, str]]:
     cfg = config(strategy, args)
-    out = Path(args.out) / strategy
+    suffix = "".join(f"-{item}" for item in args.psfl) if strategy == "psfl" else ""
+    out = Path(args.out) / f"{strategy}{suffix}"
     done = rows(out / "rounds.csv")
     if len(done) < args.rounds:
         print(f"== {strategy}: rounds {len(done) + 1}..{args.rounds}", file=sys.stderr)
@@ -108,10 +127,18 @@ def main() -> int:
     p.add_argument("--data", default=DATA)
     p.add_argument("--strategies", default=",".join(STRATEGIES))
     p.add_argument("--out", default="runs/bench-psfl")
+    p.add_argument(
+        "--psfl",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a [psfl] option for the PSFL run (its own folder), e.g. regrow=last",
+    )
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     names = [s.strip() for s in args.strategies.split(",") if s.strip()]
     try:
+        psfl_options(args)  # bad --psfl values: one line, before anything runs
         figures = {name: summary(run(name, args)) for name in names}
     except SemcomError as e:
         print(f"error: {e}", file=sys.stderr)
