@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from semcom.errors import SemcomError
 from semcom.federated.config import FLConfig, fl_config_from_dict
+from semcom.federated.history import write_csv
 
 if TYPE_CHECKING:
     from semcom.experiments.recipe import RecipeOptions
@@ -171,11 +172,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def write_rows(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> Path:
-    """A CSV of ``rows`` (only ``fields``)."""
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
+    """A CSV of ``rows`` (only ``fields``; missing or NaN values empty); its path."""
+    write_csv(path, fields, rows)
     return path
 
 

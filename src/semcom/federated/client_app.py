@@ -116,29 +116,27 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
         codec.load_state_dict(_state(codec, sent))
         snr = float(WirelessModel(c.wireless, c.fl.clients, c.fl.seed).snr_db(server_round)[pid])
         seed = c.fl.seed * 100_003 + server_round * 997 + pid
+
+        def metrics_of(n: int, loss: float, seconds: float, **extra: float) -> dict[str, Any]:
+            return {
+                "num-examples": n,
+                "train-loss": loss,
+                "partition-id": pid,
+                "snr-db": snr,
+                "train-seconds": seconds,
+                **{k.replace("_", "-"): v for k, v in extra.items()},
+            }
+
+        def reply(upload: ArrayRecord, metrics: dict[str, Any]) -> Message:
+            content = RecordDict({"arrays": upload, "metrics": MetricRecord(metrics)})
+            return Message(content, reply_to=msg)
+
         if c.fl.strategy == "psfl":  # PLD with the client's mentor; uploads the pruned student
             r = psfl_client_round(c, codec, msg.content, context.state, data, snr, pid, seed)
-            psfl_metrics: dict[str, Any] = {
-                "num-examples": r.num_examples,
-                "train-loss": r.loss,
-                "partition-id": pid,
-                "snr-db": snr,
-                "train-seconds": r.seconds,
-                **{k.replace("_", "-"): v for k, v in r.logs.items()},
-            }
-            content = RecordDict({"arrays": r.upload, "metrics": MetricRecord(psfl_metrics)})
-            return Message(content, reply_to=msg)
+            return reply(r.upload, metrics_of(r.num_examples, r.loss, r.seconds, **r.logs))
         if c.fl.strategy in COMPRESSED:  # STC / FTTQ / FedPAQ: a compressed upload
-            upload, result = compressed_client_round(c, codec, context.state, data, snr, seed)
-            compressed_metrics: dict[str, Any] = {
-                "num-examples": result.num_examples,
-                "train-loss": result.loss,
-                "partition-id": pid,
-                "snr-db": snr,
-                "train-seconds": result.seconds,
-            }
-            content = RecordDict({"arrays": upload, "metrics": MetricRecord(compressed_metrics)})
-            return Message(content, reply_to=msg)
+            upload, res = compressed_client_round(c, codec, context.state, data, snr, seed)
+            return reply(upload, metrics_of(res.num_examples, res.loss, res.seconds))
         result = local_train(c, codec, data, snr, seed=seed)
         state = codec.state_dict()
         if pid in faults["nan"]:
@@ -150,21 +148,14 @@ def make_client_app(cfg: FLConfig | None = None) -> ClientApp:
             weights = [v.detach().cpu().numpy().copy() for v in state.values()]
             compute_clip_model_update(weights, sent, float(config[KEY_CLIPPING_NORM]))
             state = _state(codec, weights)
-        metrics: dict[str, Any] = {
-            "num-examples": result.num_examples,
-            "train-loss": result.loss,
-            "partition-id": pid,
-            "snr-db": snr,
-            "train-seconds": result.seconds,
-        }
-        if legacy:
+        metrics = metrics_of(result.num_examples, result.loss, result.seconds)
+        if legacy:  # SecAgg+: answer in the FitRes its mod expects
             weights = [v.detach().cpu().numpy() for v in state.values()]
             fit_res = FitRes(
                 Status(Code.OK, ""), ndarrays_to_parameters(weights), result.num_examples, metrics
             )
             return Message(compat.fitres_to_recorddict(fit_res, keep_input=True), reply_to=msg)
-        reply = RecordDict({"arrays": to_record(state), "metrics": MetricRecord(metrics)})
-        return Message(reply, reply_to=msg)
+        return reply(to_record(state), metrics)
 
     @app.evaluate()
     def evaluate(msg: Message, context: Context) -> Message:
