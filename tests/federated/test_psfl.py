@@ -75,8 +75,7 @@ def test_the_server_prunes_by_eq22_and_reads_mask_order_uploads(tmp_path: Path) 
     cfg = _cfg(_npz(tmp_path))
     student = build_model(cfg, workload.test_images(cfg))
     reference = student.state_dict()
-    strategy = PSFLStrategy.from_config(cfg, reference)
-    assert isinstance(strategy, PSFLStrategy)
+    strategy = PSFLStrategy(reference, cfg)
     snr = torch.as_tensor(WirelessModel(cfg.wireless, 3, cfg.fl.seed).snr_db(1))
     pruned = strategy.prepare_broadcast(1, to_record(reference), snr).to_torch_state_dict()
     ratio = agp_ratio(snr, 0.0, 25.0, 0.9)
@@ -152,8 +151,7 @@ def test_the_mentor_lives_in_the_node_state_across_rounds(tmp_path: Path) -> Non
 def test_agp_can_start_later_and_regrow_last_values(tmp_path: Path) -> None:
     cfg = _cfg(_npz(tmp_path), agp_start_round=2, regrow="last")
     reference = build_model(cfg, workload.test_images(cfg)).state_dict()
-    strategy = PSFLStrategy.from_config(cfg, reference)
-    assert isinstance(strategy, PSFLStrategy)
+    strategy = PSFLStrategy(reference, cfg)
     arrays = to_record(reference)
     assert strategy.prepare_broadcast(1, arrays, torch.tensor([0.0])) is arrays  # not yet
     assert strategy.masks is None

@@ -65,15 +65,8 @@ class CompressedFedAvg(RobustFedAvg):
 
     compresses_uploads = True
 
-    @classmethod
-    def from_config(
-        cls, cfg: FLConfig, reference: dict[str, torch.Tensor], **kwargs: Any
-    ) -> RobustFedAvg:
-        return cls(reference, cfg, **kwargs)
-
     def __init__(self, reference: dict[str, torch.Tensor], cfg: FLConfig, **kwargs: Any) -> None:
-        super().__init__(reference, **kwargs)
-        self.cfg = cfg
+        super().__init__(reference, cfg, **kwargs)
         self.current: dict[str, torch.Tensor] = {k: v.clone() for k, v in reference.items()}
 
     def configure_train(

@@ -70,15 +70,8 @@ class PSFLStrategy(RobustFedAvg):
 
     compresses_uploads = True  # pruned uploads: the kept values only
 
-    @classmethod
-    def from_config(
-        cls, cfg: FLConfig, reference: dict[str, torch.Tensor], **kwargs: Any
-    ) -> RobustFedAvg:
-        return cls(reference, cfg, **kwargs)
-
     def __init__(self, reference: dict[str, torch.Tensor], cfg: FLConfig, **kwargs: Any) -> None:
-        super().__init__(reference, **kwargs)
-        self.cfg = cfg
+        super().__init__(reference, cfg, **kwargs)
         self.masks: Masks | None = None
         self.shadow: dict[str, torch.Tensor] | None = None  # regrow = "last"
         self.ratio = 0.0

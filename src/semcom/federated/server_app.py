@@ -121,9 +121,9 @@ def run_server(grid: Grid, cfg: FLConfig, opts: ServerOptions) -> None:
     dp = make_dp(cfg.privacy, n_sampled, cfg.fl.clients)
     if dp is not None and state is not None and "dp_clipping_norm" in state:
         dp.clipping_norm = float(state["dp_clipping_norm"])  # adaptive clipping moves it
-    strategy: RobustFedAvg = strategy_cls.from_config(
-        cfg,
+    strategy: RobustFedAvg = strategy_cls(
         reference,
+        cfg,
         dp=dp,
         fraction_train=cfg.fl.fraction_train,
         fraction_evaluate=cfg.fl.fraction_evaluate,

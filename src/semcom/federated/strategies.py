@@ -90,6 +90,7 @@ class RobustFedAvg(FedAvg):
 
     Args:
         reference: the global model's ``state_dict`` layout uploads must match.
+        cfg: the run's config (strategies read their ``[table]`` from it).
         dp: optional Flower DP wrapper (:data:`DPStrategy`) around a plain ``FedAvg``; the
             valid replies are aggregated through it (server-side: it clips each update
             against the round's global model; all: it noises the average). For
@@ -103,21 +104,16 @@ class RobustFedAvg(FedAvg):
     def __init__(
         self,
         reference: dict[str, torch.Tensor],
+        cfg: FLConfig,
         dp: DPStrategy | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.reference = reference
+        self.cfg = cfg
         self.dp = dp
         self.last_round = RoundReport()
         self._partition_of: dict[int, int] = {}  # node id -> partition id, once seen
-
-    @classmethod
-    def from_config(
-        cls, cfg: FLConfig, reference: dict[str, torch.Tensor], **kwargs: Any
-    ) -> RobustFedAvg:
-        """The strategy for run ``cfg`` (subclasses that need more of the config override)."""
-        return cls(reference, **kwargs)
 
     # -- hooks for strategies that change what travels (defaults: plain FedAvg) ----------
     def prepare_broadcast(
