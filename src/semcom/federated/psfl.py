@@ -40,7 +40,7 @@ from semcom.federated.pruning import (
     update_masks,
 )
 from semcom.federated.strategies import RobustFedAvg
-from semcom.federated.workload import classifier, compute_device, partitions
+from semcom.federated.workload import classifier, compute_device, local_batches, partitions
 from semcom.link import SemanticLink
 from semcom.registry import create_channel, create_codec
 from semcom.seeding import make_generator
@@ -198,33 +198,27 @@ def psfl_client_round(
     link_s = SemanticLink(student.to(device), channel).train()
     opt_m = torch.optim.Adam(mentor.parameters(), lr=cfg.train.lr)
     opt_s = torch.optim.Adam(student.parameters(), lr=cfg.train.lr)
-    gen = torch.Generator().manual_seed(seed)
-    noise = gen if device.type == "cpu" else make_generator(seed, device)
     sums: dict[str, float] = {}
     loss_sum, seen = 0.0, 0
-    bs = cfg.train.batch_size
-    for _ in range(cfg.train.local_epochs):
-        order = torch.randperm(len(data), generator=gen)
-        for i in range(0, len(data), bs):
-            idx = order[i : i + bs]
-            x = data.batch(idx).to(device)
-            y = data.labels[idx].to(device)
-            losses = pld_losses(x, y, link_m(x, snr_db, noise), link_s(x, snr_db, noise), clf)
-            opt_m.zero_grad(set_to_none=True)
-            opt_s.zero_grad(set_to_none=True)
-            (losses.mentor_total + losses.student_total).backward()  # type: ignore[no-untyped-call]
-            opt_m.step()
-            opt_s.step()
-            if masks is not None:  # pruned weights stay pruned
-                with torch.no_grad():
-                    for name, p in student.named_parameters():
-                        if name in masks:
-                            p.mul_(masks[name].to(device=p.device, dtype=p.dtype))
-            n = len(idx)
-            loss_sum += float(losses.student_total.detach()) * n
-            for k, v in losses.logs.items():
-                sums[k] = sums.get(k, 0.0) + v * n
-            seen += n
+    for idx, noise in local_batches(cfg, len(data), seed, device):
+        x = data.batch(idx).to(device)
+        y = data.labels[idx].to(device)
+        losses = pld_losses(x, y, link_m(x, snr_db, noise), link_s(x, snr_db, noise), clf)
+        opt_m.zero_grad(set_to_none=True)
+        opt_s.zero_grad(set_to_none=True)
+        (losses.mentor_total + losses.student_total).backward()  # type: ignore[no-untyped-call]
+        opt_m.step()
+        opt_s.step()
+        if masks is not None:  # pruned weights stay pruned
+            with torch.no_grad():
+                for name, p in student.named_parameters():
+                    if name in masks:
+                        p.mul_(masks[name].to(device=p.device, dtype=p.dtype))
+        n = len(idx)
+        loss_sum += float(losses.student_total.detach()) * n
+        for k, v in losses.logs.items():
+            sums[k] = sums.get(k, 0.0) + v * n
+        seen += n
     mentor.eval().to("cpu")
     student.eval().to("cpu")
     state.array_records[MENTOR_KEY] = to_record(mentor.state_dict())

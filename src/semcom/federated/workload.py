@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +129,21 @@ def compute_device(cfg: FLConfig) -> torch.device:
     return torch.device("cpu")
 
 
+def local_batches(
+    cfg: FLConfig, n: int, seed: int, device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Generator]]:
+    """A client's training order: ``train.local_epochs`` shuffled passes over ``n`` images
+    in batches of ``train.batch_size``; yields each batch's indices ``[b] int64`` with the
+    generator of its channel noise (on ``device``; both seeded by ``seed``)."""
+    gen = torch.Generator().manual_seed(seed)  # shuffles
+    noise = gen if device.type == "cpu" else make_generator(seed, device)
+    bs = cfg.train.batch_size
+    for _ in range(cfg.train.local_epochs):
+        order = torch.randperm(n, generator=gen)
+        for i in range(0, n, bs):
+            yield order[i : i + bs], noise
+
+
 @dataclass(frozen=True)
 class LocalResult:
     """One client's local training: examples seen, mean loss, wall seconds."""
@@ -155,26 +171,20 @@ def local_train(
     if clf is not None:
         clf = clf.to(device)
     opt = torch.optim.Adam(codec.parameters(), lr=cfg.train.lr)
-    gen = torch.Generator().manual_seed(seed)  # shuffles
-    noise = gen if device.type == "cpu" else make_generator(seed, device)
     loss_sum, seen = 0.0, 0
-    bs = cfg.train.batch_size
-    for _ in range(cfg.train.local_epochs):
-        order = torch.randperm(len(data), generator=gen)
-        for i in range(0, len(data), bs):
-            idx = order[i : i + bs]
-            x = data.batch(idx).to(device)
-            out = link(x, snr_db, noise)
-            loss = F.mse_loss(out["x_hat"], x)
-            if clf is not None and data.labels is not None:
-                loss = loss + cfg.train.task_weight * F.cross_entropy(
-                    clf(out["x_hat"]), data.labels[idx].to(device)
-                )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            opt.step()
-            loss_sum += float(loss.detach()) * len(idx)
-            seen += len(idx)
+    for idx, noise in local_batches(cfg, len(data), seed, device):
+        x = data.batch(idx).to(device)
+        out = link(x, snr_db, noise)
+        loss = F.mse_loss(out["x_hat"], x)
+        if clf is not None and data.labels is not None:
+            loss = loss + cfg.train.task_weight * F.cross_entropy(
+                clf(out["x_hat"]), data.labels[idx].to(device)
+            )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        opt.step()
+        loss_sum += float(loss.detach()) * len(idx)
+        seen += len(idx)
     codec.eval().to("cpu")
     return LocalResult(len(data), loss_sum / max(seen, 1), time.perf_counter() - t0)
 
