@@ -42,7 +42,19 @@ def test_list_names_every_recipe(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["reproduce", "--list"]) == 0
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert listed == RECIPES.names()
-    assert set(listed) == {"003-fig4", "003-fig5", "003-fig6", "003-fig7", "003-table1"}
+    assert set(listed) == {
+        "001-fig4-5",
+        "001-fig6",
+        "001-fig7-8",
+        "001-fig9-10",
+        "001-fig11-12",
+        "001-fig13",
+        "003-fig4",
+        "003-fig5",
+        "003-fig6",
+        "003-fig7",
+        "003-table1",
+    }
 
 
 def test_paper003_recipes_write_csv_and_png(
@@ -78,7 +90,7 @@ def test_paper003_recipes_write_csv_and_png(
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["reproduce", "003-fig9"], "unknown recipe '003-fig9'; choose one of: 003-fig4"),
+        (["reproduce", "003-fig9"], "unknown recipe '003-fig9'; choose one of: 001-fig11-12"),
         (["reproduce"], "name a recipe"),
         (["reproduce", "003-fig4", "--scale", "huge"], "unknown scale 'huge'"),
         (["reproduce", "003-fig4", "--channel", "mu-mimo"], "use channels awgn, rayleigh-block"),
