@@ -29,6 +29,7 @@ from semcom.cli import (
     train_classifier,
     train_refiner,
     transmit,
+    twin,
     zoo,
 )
 from semcom.errors import SemcomError
@@ -53,6 +54,7 @@ app.command("transmit")(transmit.transmit_command)
 app.command("reproduce")(reproduce.reproduce_command)
 app.add_typer(zoo.zoo_app, name="zoo")
 app.add_typer(fl.fl_app, name="fl")
+app.add_typer(twin.twin_app, name="twin")
 
 
 def _click_exception() -> type[Exception] | None:

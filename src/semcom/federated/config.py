@@ -15,7 +15,8 @@ A federated run is described by one TOML file with these tables (every key optio
                   secagg, secagg_shares, secagg_threshold, secagg_clipping_range,
                   secagg_quantization_range
     [psfl]        mentors, mentor_shares, personalised, agp, max_prune_ratio,
-                  mentor_options, agp_start_round, regrow
+                  mentor_options, agp_start_round, regrow, distillation_weight,
+                  semantic_weight
     [stc]         fraction
     [fttq]        threshold
     [fedpaq]      levels
@@ -391,6 +392,9 @@ class PSFLSettings:
             from a certain round t"); 1 prunes from the start.
         regrow: value of a regrown weight: ``zero`` (default) or ``last`` (its value in
             the last aggregate before it was pruned).
+        distillation_weight, semantic_weight: factors on the adaptive distillation
+            (Eqs. 17-18) and adaptive semantic (Eq. 19) terms of both totals; 1 (the
+            paper's Eqs. 20-21) by default, >= 0.
     """
 
     mentors: tuple[str, ...] = ("gsc-m", "gsc-l", "gsc-h")
@@ -401,9 +405,15 @@ class PSFLSettings:
     mentor_options: dict[str, Any] = field(default_factory=dict)
     agp_start_round: int = 1
     regrow: str = "zero"
+    distillation_weight: float = 1.0
+    semantic_weight: float = 1.0
 
     def __post_init__(self) -> None:
         from semcom.codecs.vitjscc import SIZES
+
+        for key in ("distillation_weight", "semantic_weight"):
+            if not getattr(self, key) >= 0:
+                raise SemcomError(f"psfl.{key} must be >= 0, got {getattr(self, key)}")
 
         if self.agp_start_round < 1:
             raise SemcomError(f"psfl.agp_start_round must be >= 1, got {self.agp_start_round}")

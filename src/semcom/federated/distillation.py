@@ -83,6 +83,8 @@ def pld_losses(
     mentor_out: Mapping[str, torch.Tensor],
     student_out: Mapping[str, torch.Tensor],
     classifier: nn.Module,
+    distillation_weight: float = 1.0,
+    semantic_weight: float = 1.0,
 ) -> PLDLosses:
     """Eqs. 15-21 for one batch.
 
@@ -92,6 +94,8 @@ def pld_losses(
         mentor_out, student_out: each model's ``Codec.forward`` output (``x_hat``
             ``[B, C, H, W]``, ``symbols`` ``[B, k] complex64``) for ``x``.
         classifier: the frozen task classifier, images -> logits ``[B, classes]``.
+        distillation_weight, semantic_weight: factors on the distillation and semantic
+            terms in the totals (1 and 1: Eqs. 20-21 as printed).
 
     Returns:
         :class:`PLDLosses`; ``mentor_total`` has gradients only into the mentor,
@@ -115,4 +119,5 @@ def pld_losses(
         "mentor_sem": float(sem_m.detach()),
         "student_sem": float(sem_s.detach()),
     }
-    return PLDLosses(task_m + dis_m + sem_m, task_s + dis_s + sem_s, logs)
+    a, b = distillation_weight, semantic_weight
+    return PLDLosses(task_m + a * dis_m + b * sem_m, task_s + a * dis_s + b * sem_s, logs)

@@ -203,7 +203,15 @@ def psfl_client_round(
     for idx, noise in local_batches(cfg, len(data), seed, device):
         x = data.batch(idx).to(device)
         y = data.labels[idx].to(device)
-        losses = pld_losses(x, y, link_m(x, snr_db, noise), link_s(x, snr_db, noise), clf)
+        losses = pld_losses(
+            x,
+            y,
+            link_m(x, snr_db, noise),
+            link_s(x, snr_db, noise),
+            clf,
+            cfg.psfl.distillation_weight,
+            cfg.psfl.semantic_weight,
+        )
         opt_m.zero_grad(set_to_none=True)
         opt_s.zero_grad(set_to_none=True)
         (losses.mentor_total + losses.student_total).backward()  # type: ignore[no-untyped-call]

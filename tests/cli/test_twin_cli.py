@@ -1,0 +1,98 @@
+"""``semcom twin``: init -> train -> sync -> show on synthetic records; failed syncs and
+one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from semcom.cli.app import main
+from semcom.data.health import synthesize_health_records
+from semcom.twin import TwinStore
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(code: int, err: str, needle: str) -> None:
+    lines = [x for x in err.strip().splitlines() if x.strip()]
+    assert code == 2
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert needle in lines[0]
+
+
+@pytest.fixture
+def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    csv = tmp_path / "records.csv"
+    synthesize_health_records(60, seed=0).to_csv(csv)
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    code, out, _ = _run(capsys, "twin", "init", "--db", url, "--data", str(csv))
+    assert code == 0
+    assert sum(int(line.split(": ")[1].split()[0]) for line in out.splitlines()) == 60
+    code, out, _ = _run(capsys, "twin", "train", "--db", url, "--epochs", "2", "--no-progress")
+    assert code == 0
+    assert out.count("model v1") == 3
+    return url
+
+
+def test_life_cycle(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "twin", "sync", "--db", db)
+    assert (code, out.strip()) == (0, "synced 60 twins, 0 failed")
+    code, out, _ = _run(capsys, "twin", "sync", "--db", db, "--twin", "p0003")
+    assert code == 0
+    store = TwinStore.open(db)
+    hist = store.history("p0003")
+    assert [v.version for v in hist] == [1, 2]
+    assert hist[-1].bits == 64 * 16
+    assert hist[-1].model_version_id is not None
+    assert set(hist[-1].state) == set(store.twin("p0003").profile["record"])
+    plot = tmp_path / "p3.png"
+    code, out, _ = _run(capsys, "twin", "show", "p0003", "--db", db, "--plot", str(plot))
+    assert code == 0
+    assert "versions 2" in out
+    assert plot.stat().st_size > 1000
+
+
+def test_malformed_record_is_a_failed_sync_and_writes_nothing(
+    db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = TwinStore.open(db)
+    with store.engine.begin() as c:  # corrupt one twin's stored record
+        from sqlalchemy import text
+
+        row = c.execute(text("select profile from physical_twins where id='p0005'")).scalar()
+        profile = json.loads(row) if isinstance(row, str) else row
+        profile["record"]["HeartRate"] = "fast"
+        c.execute(
+            text("update physical_twins set profile=:p where id='p0005'"),
+            {"p": json.dumps(profile)},
+        )
+    code, out, _ = _run(capsys, "twin", "sync", "--db", db)
+    assert code == 1
+    assert "synced 59 twins, 1 failed" in out
+    assert "failed p0005: twin 'p0005', column 'HeartRate': 'fast' is not a number" in out
+    assert store.history("p0005") == []
+    events = store.sync_events("p0005")
+    assert [(e.status, e.version) for e in events] == [("failed", None)]
+
+
+def test_errors_are_one_line(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _one_line_error(*_run(capsys, "twin", "show", "nobody", "--db", db)[::2], "unknown twin id")
+    _one_line_error(
+        *_run(capsys, "twin", "sync", "--db", f"sqlite:///{tmp_path / 'none.db'}")[::2],
+        "semcom twin init",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    _one_line_error(
+        *_run(capsys, "twin", "init", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--data", str(bad))[
+            ::2
+        ],
+        "missing columns",
+    )
