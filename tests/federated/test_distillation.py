@@ -55,6 +55,11 @@ def test_the_terms_follow_eqs_15_to_21() -> None:
     assert got.logs["mentor_sem"] == pytest.approx(float(sem), rel=1e-4)  # Eq. 19: equal
     total = float(task_s) + got.logs["student_dis"] + got.logs["student_sem"]
     assert float(got.student_total) == pytest.approx(total, rel=1e-5)
+    weighted = pld_losses(x, y, out_m, out_s, clf, distillation_weight=0.5, semantic_weight=0.0)
+    total = float(task_s) + 0.5 * got.logs["student_dis"]
+    assert float(weighted.student_total) == pytest.approx(total, rel=1e-5)
+    total = float(task_m) + 0.5 * got.logs["mentor_dis"]
+    assert float(weighted.mentor_total) == pytest.approx(total, rel=1e-5)
 
 
 def test_identical_models_have_no_distillation_or_semantic_loss() -> None:

@@ -65,6 +65,8 @@ def test_bad_psfl_options_are_one_line_errors(tmp_path: Path) -> None:
         _cfg(spec, mentor_shares=[0.5, 0.3, 0.3])
     with pytest.raises(SemcomError, match=r"max_prune_ratio must be in \[0, 1\)"):
         _cfg(spec, max_prune_ratio=1.0)
+    with pytest.raises(SemcomError, match=r"psfl.semantic_weight must be >= 0"):
+        _cfg(spec, semantic_weight=-1.0)
     with pytest.raises(SemcomError, match=r"\[psfl\] options are for fl.strategy = 'psfl'"):
         fl_config_from_dict({"fl": {"strategy": "fedavg"}, "psfl": {"agp": False}})
     with pytest.raises(SemcomError, match=r"needs model\.classifier"):
