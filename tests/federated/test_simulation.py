@@ -91,6 +91,22 @@ def test_resume_refuses_a_changed_config(tmp_path: Path) -> None:
         _load_state(saved, ServerOptions(tmp_path, resume=False))
 
 
+def test_resume_accepts_a_state_from_before_an_option_existed(tmp_path: Path) -> None:
+    import torch
+
+    from semcom.federated.server_app import FORMAT, STATE_FILE, ServerOptions, _load_state
+
+    tables = _cfg(2).to_dict()
+    del tables["data"]["train_images"]  # a run saved before data.train_images existed
+    torch.save({"format": FORMAT, "config": tables}, tmp_path / STATE_FILE)
+    opts = ServerOptions(tmp_path, resume=True)
+    assert _load_state(_cfg(2), opts) is not None  # it ran with the default (0: all)
+    limited = _cfg(2).to_dict()
+    limited["data"]["train_images"] = 100
+    with pytest.raises(SemcomError, match=r"differs in data.train_images"):
+        _load_state(fl_config_from_dict(limited), opts)
+
+
 def _step_after_one_round(tmp_path: Path, privacy: dict[str, object], clients: int = 3) -> float:
     """L2 distance the global model moved in one round of a small run."""
     import torch

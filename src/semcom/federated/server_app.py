@@ -89,8 +89,13 @@ def _load_state(cfg: FLConfig, opts: ServerOptions) -> dict[str, Any] | None:
         raise SemcomError(f"cannot read {str(path)!r}: {e}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise SemcomError(f"{str(path)!r} is not a semcom federated run state")
-    saved = {k: v for k, v in state["config"].items() if k != "simulation"}
+    saved = {k: dict(v) for k, v in state["config"].items() if k != "simulation"}
     now = {k: v for k, v in cfg.to_dict().items() if k != "simulation"}
+    # a key the saved run does not have is an option added since: it ran with the default
+    defaults = FLConfig().to_dict()
+    for table, keys in saved.items():
+        for key, value in defaults.get(table, {}).items():
+            keys.setdefault(key, value)
     saved["fl"] = {**saved["fl"], "rounds": now["fl"]["rounds"]}  # more rounds is fine
     if saved != now:
         diff = next(
