@@ -43,6 +43,8 @@ def test_list_names_every_recipe(capsys: pytest.CaptureFixture[str]) -> None:
     listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
     assert listed == RECIPES.names()
     assert set(listed) == {
+        "000-fig4",
+        "000-fig5",
         "001-fig4-5",
         "001-fig6",
         "001-fig7-8",

@@ -101,6 +101,7 @@ def run_recipe(name: str, options: RecipeOptions) -> list[Path]:
 
 
 # the recipes register themselves on import (one module per figure or table)
+import semcom.experiments.p000_scenarios  # noqa: E402
 import semcom.experiments.p001_fig4_5  # noqa: E402
 import semcom.experiments.p001_fig6  # noqa: E402
 import semcom.experiments.p001_fig7_8  # noqa: E402

@@ -1,0 +1,88 @@
+"""FLeS against multi-user (and single-user, centralised): issue 8's targets, 3 seeds.
+
+- epochs to reach 1.1x its own final error rate: FLeS <= 0.7x multi-user (mean over seeds);
+- semantic throughput per cluster: FLeS >= 1.2x multi-user;
+- final error rates of every scenario, mean +- std.
+
+Runs are the ``000-fig4`` / ``000-fig5`` recipe's (shared, resumable)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fles.py             # 30 epochs
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fles.py --rounds 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from semcom.errors import SemcomError
+from semcom.experiments.p000_scenarios import (
+    _curves,
+    epochs_to_reach,
+    fig5_rows,
+    scenario_runs,
+)
+from semcom.experiments.recipe import RecipeOptions
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--data", default=None)
+    p.add_argument("--out", default="runs/bench-fles")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    options = RecipeOptions(out=Path(args.out), data=args.data, progress=not args.json)
+    try:
+        runs = scenario_runs(options, rounds=args.rounds)
+    except SemcomError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    figures: dict[str, dict[str, float]] = {}
+    for scenario, folders in runs.items():
+        curves = [_curves(r)["error_rate"] for r in folders]
+        finals = [float(c[-1]) for c in curves]
+        reach = [epochs_to_reach(c) for c in curves]
+        figures[scenario] = {
+            "final_error_rate": float(np.mean(finals)),
+            "final_error_rate_std": float(np.std(finals)),
+            "epochs_to_1.1x_final": float(np.mean(reach)),
+        }
+    thr: dict[str, float] = {}
+    for row in fig5_rows(runs):
+        thr.setdefault(row["scenario"], 0.0)
+        thr[row["scenario"]] += row["throughput_bps"]
+    for scenario, total in thr.items():
+        clusters = len({r["cluster"] for r in fig5_rows(runs)})
+        figures[scenario]["throughput_bps_per_cluster"] = total / clusters
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    print(
+        f"{'scenario':9} {'final error rate':>20} {'epochs to 1.1x':>15} {'kbit/s per cluster':>19}"
+    )
+    for name, f in figures.items():
+        print(
+            f"{name:9} {f['final_error_rate']:12.4f} +- {f['final_error_rate_std']:.4f} "
+            f"{f['epochs_to_1.1x_final']:15.1f} {f['throughput_bps_per_cluster'] / 1e3:19.2f}"
+        )
+    fl, mu = figures["fles"], figures["multi"]
+    speed = fl["epochs_to_1.1x_final"] / mu["epochs_to_1.1x_final"]
+    gain = fl["throughput_bps_per_cluster"] / mu["throughput_bps_per_cluster"]
+    print(
+        f"FLeS / multi-user epochs to 1.1x final: {speed:.2f} (target <= 0.7: "
+        f"{'met' if speed <= 0.7 else 'NOT met'})"
+    )
+    print(
+        f"FLeS / multi-user throughput per cluster: {gain:.2f} (target >= 1.2: "
+        f"{'met' if gain >= 1.2 else 'NOT met'})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""Paper 000's scenario recipes: every scenario runs on Flower, runs are reused, the
+figure rows have what the plots need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from semcom.data.health import synthesize_health_records
+from semcom.errors import SemcomError
+from semcom.experiments.p000_scenarios import (
+    SCENARIO_ORDER,
+    epochs_to_reach,
+    fig4_rows,
+    fig5_rows,
+    scenario_runs,
+)
+from semcom.experiments.recipe import RecipeOptions
+
+
+def test_epochs_to_reach() -> None:
+    assert epochs_to_reach(np.array([1.0, 0.5, 0.3, 0.3])) == 3
+    assert epochs_to_reach(np.array([0.3, 0.9, 0.3])) == 1
+
+
+def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:
+    options = RecipeOptions(out=tmp_path, data=str(tmp_path / "none.csv"), progress=False)
+    with pytest.raises(SemcomError, match="pass --data"):
+        scenario_runs(options, rounds=1)
+
+
+@pytest.mark.slow
+def test_scenarios_run_and_are_reused(tmp_path: Path) -> None:
+    data = tmp_path / "r.csv"
+    synthesize_health_records(150, seed=0).to_csv(data)
+    options = RecipeOptions(out=tmp_path, data=str(data), progress=False)
+    runs = scenario_runs(options, rounds=2, seeds=(0,))
+    assert list(runs) == list(SCENARIO_ORDER)
+    stamp = {s: (r[0] / "summary.json").stat().st_mtime_ns for s, r in runs.items()}
+    again = scenario_runs(options, rounds=2, seeds=(0,))  # finished runs are reused
+    assert {s: (r[0] / "summary.json").stat().st_mtime_ns for s, r in again.items()} == stamp
+    rows4 = fig4_rows(runs)
+    assert len(rows4) == 2 * len(SCENARIO_ORDER)
+    assert all(0 < r["error_rate"] < 1 for r in rows4)
+    rows5 = fig5_rows(runs)
+    assert {r["cluster"] for r in rows5} == {"Sedentary", "Mild Activity", "Moderate Activity"}
