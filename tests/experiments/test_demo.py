@@ -21,7 +21,9 @@ def test_short_demo_writes_the_report(capsys: pytest.CaptureFixture[str], tmp_pa
     assert report[2].startswith("![")
     assert "(grid.png)" in report[2]
     assert any("(finetune.png)" in line for line in report)
-    for name in ["grid.png", "finetune.png", "psnr_vs_snr.png", "results.csv"]:
+    assert "## Human digital twins" in report
+    assert any(line.startswith("| physical record |") for line in report)
+    for name in ["grid.png", "finetune.png", "psnr_vs_snr.png", "results.csv", "twin.png"]:
         assert (out / name).stat().st_size > 0
     rows = read_csv(out / "results.csv")
     assert {r.channel for r in rows} == {"awgn", "rayleigh-block"}
@@ -39,6 +41,6 @@ def test_short_demo_writes_the_report(capsys: pytest.CaptureFixture[str], tmp_pa
 def test_finetune_can_be_skipped(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     argv = ["demo", "--out", str(out), "--train-minutes", "0.02", "--finetune-minutes", "0"]
-    assert main([*argv, "--device", "cpu", "--no-progress"]) == 0
+    assert main([*argv, "--device", "cpu", "--no-progress", "--no-twins"]) == 0
     assert {r.method for r in read_csv(out / "results.csv")} == {SCRATCH}
     assert not (out / "finetune.png").exists()

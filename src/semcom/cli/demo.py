@@ -24,9 +24,14 @@ def demo_command(
     ] = 1.0,
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    twins: Annotated[
+        bool,
+        typer.Option(help="End with the human-digital-twin scenario (store, FLeS, sync)."),
+    ] = True,
 ) -> int:
     """Train a small DeepJSCC on bundled photographs, fine-tune a zoo model on them, sweep
-    AWGN and Rayleigh fading, write a report."""
+    AWGN and Rayleigh fading, then run a short human-digital-twin scenario; write a
+    report."""
     from semcom.experiments.demo import run_demo
 
     if train_minutes <= 0:
@@ -39,6 +44,7 @@ def demo_command(
         finetune_minutes=finetune_minutes,
         device=device,
         progress=progress,
+        twins=twins,
     )
     at10 = [r for r in result.rows if r.channel == "awgn" and r.snr_db == 10.0]
     summary = ", ".join(f"{r.method} {r.psnr_db:.2f} dB" for r in at10)

@@ -14,11 +14,15 @@ received at 0, 10 and 20 dB, scratch model), ``finetune.png`` (the zoo model at 
 before and after fine-tuning) and ``report.md`` opening with the grid. Re-running
 continues the saved training runs instead of starting over.
 
+4. (``twins=True``, the default) the human-digital-twin scenario of
+   :mod:`semcom.experiments.demo_twins` — twin store, FLeS rounds on Flower, sync, one
+   twin's history — as the report's last section (``twin.png``, ``twins/``).
+
 Example:
     >>> import tempfile
     >>> from semcom.experiments.demo import SCRATCH, run_demo
     >>> result = run_demo(tempfile.mkdtemp(), train_minutes=0.01, finetune_minutes=0,
-    ...                   progress=False)
+    ...                   progress=False, twins=False)
     >>> {r.method for r in result.rows} == {SCRATCH}, len(result.rows), result.report.name
     (True, 10, 'report.md')
 """
@@ -155,6 +159,8 @@ def run_demo(
     finetune_minutes: float = 1.0,
     device: str = "auto",
     progress: bool = True,
+    twins: bool = True,
+    twin_rounds: int = 5,
 ) -> DemoResult:
     """Run the demo into ``out`` (see the module docstring).
 
@@ -164,11 +170,13 @@ def run_demo(
         finetune_minutes: wall-clock budget of the zoo model's fine-tune (0: skip it).
         device: ``auto``, ``cpu`` or ``cuda``.
         progress: show progress bars on stderr.
+        twins: end with the twin scenario (:mod:`semcom.experiments.demo_twins`).
+        twin_rounds: FLeS rounds of the twin scenario.
     """
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    steps = 4 if finetune_minutes > 0 else 3
+    steps = (4 if finetune_minutes > 0 else 3) + (1 if twins else 0)
     cfg = TrainConfig(
         codec="deepjscc",
         data="patches",
@@ -205,15 +213,17 @@ def run_demo(
         codecs[TUNED] = tuned.codec
 
     test = load_images("patches", "eval")
+    last_sweep = steps - 2 if twins else steps - 1
     STDERR.print(
-        f"[bold]{steps - 1}/{steps}[/] sweeping {len(test)} test patches over "
+        f"[bold]{last_sweep}/{steps}[/] sweeping {len(test)} test patches over "
         f"{', '.join(DEMO_CHANNELS)}"
     )
     rows = sweep_codecs(codecs, test, DEMO_CHANNELS, DEMO_SNRS_DB, device=dev, progress=progress)
     write_csv(rows, out / "results.csv")
     plot_psnr_vs_snr(rows, out / "psnr_vs_snr.png", title=f"DeepJSCC, {len(test)} test patches")
 
-    STDERR.print(f"[bold]{steps}/{steps}[/] writing the pictures and the report")
+    last = steps - 1 if twins else steps
+    STDERR.print(f"[bold]{last}/{steps}[/] writing the pictures and the report")
     x = test.batch(slice(0, 8)).to(dev)
     grid = [x] + [_received(result.codec, x, snr) for snr in GRID_SNRS_DB]
     save_image_grid(grid, ["original"] + [f"{s:g} dB" for s in GRID_SNRS_DB], out / "grid.png")
@@ -228,6 +238,16 @@ def run_demo(
             out / "finetune.png",
         )
     report = _report(out, cfg, result, tuned, rows, len(test))
+    if twins:
+        from semcom.experiments.demo_twins import run_twin_demo, twin_report_lines
+
+        STDERR.print(
+            f"[bold]{steps}/{steps}[/] human digital twins: store, {twin_rounds} FLeS rounds "
+            "on Flower, sync, history"
+        )
+        demo = run_twin_demo(out, rounds=twin_rounds, progress=progress)
+        with report.open("a", encoding="utf-8") as f:
+            f.write("\n".join(twin_report_lines(demo)))
     return DemoResult(
         out,
         report,

@@ -26,6 +26,7 @@ import os
 os.environ.setdefault("FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION", "1")
 
 import csv
+import hashlib
 import json
 import logging
 import time
@@ -344,10 +345,12 @@ class _Server:
             store = TwinStore.create(self.store_url)
             for name in lay.cluster_names:
                 slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower())
+                path = (models / f"{slug}.pt").resolve()
+                sha = hashlib.sha256(path.read_bytes()).hexdigest()
                 store.register_model(
                     name,
                     f"{s.scenario}-customised",
-                    checkpoint=str((models / f"{slug}.pt").resolve()),
+                    checkpoint=f"{path}#sha256={sha}",
                     metrics=summary["clusters"][name],
                 )
 
