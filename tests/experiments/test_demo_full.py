@@ -1,4 +1,4 @@
-"""The full ``semcom demo`` as a user runs it (slow: about 4 minutes on 2 cores)."""
+"""The full ``semcom demo`` as a user runs it (slow: about 5 minutes on 2 cores)."""
 
 from __future__ import annotations
 
@@ -36,3 +36,13 @@ def test_full_demo_from_the_console_script(tmp_path: Path) -> None:
     zoo = {(r.channel, r.snr_db): r.psnr_db for r in everything if r.method == ZOO}
     tuned = {(r.channel, r.snr_db): r.psnr_db for r in everything if r.method == TUNED}
     assert all(tuned[k] > zoo[k] for k in zoo), (zoo, tuned)
+    # the twin scenario: a store, a model version per cluster, every twin synced once
+    from semcom.twin import TwinStore
+
+    report = (out / "report.md").read_text()
+    assert "## Human digital twins" in report
+    assert "(0 failed)" in report
+    store = TwinStore.open(f"sqlite:///{out / 'twins' / 'twins.db'}")
+    counts = store.counts()
+    assert counts["versions"] == counts["twins"] == counts["sync_ok"] > 0
+    assert counts["models"] == 3
