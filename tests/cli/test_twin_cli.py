@@ -96,3 +96,26 @@ def test_errors_are_one_line(db: str, tmp_path: Path, capsys: pytest.CaptureFixt
         ],
         "missing columns",
     )
+
+
+@pytest.mark.slow
+def test_eight_concurrent_syncs_lose_no_version(db: str) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("semcom") or str(Path(sys.executable).parent / "semcom")
+    procs = [
+        subprocess.Popen(
+            [exe, "twin", "sync", "--db", db, "--seed", str(i)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(8)
+    ]
+    codes = [p.wait(timeout=300) for p in procs]
+    assert codes == [0] * 8, [p.stderr.read() for p in procs if p.stderr]
+    store = TwinStore.open(db)
+    for twin in store.twins():
+        assert [v.version for v in store.history(twin.id)] == list(range(1, 9))
+    assert store.counts()["sync_ok"] == 8 * 60
