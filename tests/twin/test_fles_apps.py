@@ -50,4 +50,9 @@ def test_a_fles_run_on_flower(tmp_path: Path) -> None:
     model = store.model_for("Sedentary")
     assert model is not None
     assert model.name == "fles-customised"
-    assert Path(model.checkpoint or "").exists()
+    path, _, sha = (model.checkpoint or "").partition("#sha256=")
+    assert Path(path).exists()
+    assert len(sha) == 64
+    from semcom.twin.sync import load_cluster_model
+
+    assert load_cluster_model(model).k == s.symbols  # hash-checked and loadable
