@@ -92,7 +92,10 @@ def test_paper003_recipes_write_csv_and_png(
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["reproduce", "003-fig9"], "unknown recipe '003-fig9'; choose one of: 000-fig4, 000-fig5, 001-fig11-12"),
+        (
+            ["reproduce", "003-fig9"],
+            "unknown recipe '003-fig9'; choose one of: 000-fig4, 000-fig5, 001-fig11-12",
+        ),
         (["reproduce"], "name a recipe"),
         (["reproduce", "003-fig4", "--scale", "huge"], "unknown scale 'huge'"),
         (["reproduce", "003-fig4", "--channel", "mu-mimo"], "use channels awgn, rayleigh-block"),
