@@ -56,3 +56,13 @@ def test_a_fles_run_on_flower(tmp_path: Path) -> None:
     from semcom.twin.sync import load_cluster_model
 
     assert load_cluster_model(model).k == s.symbols  # hash-checked and loadable
+
+
+def test_progress_goes_to_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "r.csv"
+    synthesize_health_records(90, seed=2).to_csv(data)
+    s = FLeSSettings(data=str(data), scenario="single", rounds=1)
+    run_fles(s, tmp_path / "run", progress=True)
+    out, err = capfd.readouterr()
+    assert "single round 1/1" in err
+    assert out.strip() == ""  # stdout stays free for the commands' results

@@ -29,6 +29,7 @@ import numpy as np
 from semcom.errors import SemcomError
 from semcom.experiments.p001_common import write_rows
 from semcom.experiments.recipe import RECIPES, RecipeOptions
+from semcom.train.progress import STDERR
 
 __all__ = ["DEFAULT_DATA", "SCENARIO_ORDER", "epochs_to_reach", "scenario_runs"]
 
@@ -70,7 +71,7 @@ def scenario_runs(
                     summary.unlink()  # settings changed: run again
             if not summary.exists():
                 if options.progress:
-                    print(f"000: {scenario}, seed {seed}, {n} epochs", flush=True)
+                    STDERR.print(f"000: {scenario}, seed {seed}, {n} epochs", highlight=False)
                 run_fles(replace(s), run, progress=options.progress)
             out.setdefault(scenario, []).append(run)
     return out

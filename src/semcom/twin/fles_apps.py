@@ -299,10 +299,12 @@ class _Server:
         if self.progress:
             err = np.mean([r["error_rate"] for r in new])
             tol = np.mean([r["within_tolerance"] for r in new])
-            print(
+            from semcom.train.progress import STDERR  # progress goes to stderr
+
+            STDERR.print(
                 f"{self.s.scenario} round {t}/{self.s.rounds}  error rate {err:.4f}  "
                 f"within tolerance {100 * tol:.1f}%  {seconds:.1f} s",
-                flush=True,
+                highlight=False,
             )
 
     def _finish(
