@@ -217,7 +217,7 @@ class HealthRecordCodec(nn.Module):
         self.k = k
         self.hidden = hidden
         self.dropout_p = dropout
-        n_num, n_cat = len(NUMERIC_COLUMNS), len(CATEGORICAL_COLUMNS)
+        n_num = len(NUMERIC_COLUMNS)
         # transmitter
         self.lstm = nn.LSTM(2, hidden, batch_first=True)
         self.num_dense = nn.Linear(hidden, hidden)
@@ -232,7 +232,6 @@ class HealthRecordCodec(nn.Module):
         self.drop = nn.Dropout(dropout)
         self.numeric_head = nn.Linear(64, n_num)
         self.category_heads = nn.ModuleList(nn.Linear(64, len(lv)) for lv in featurizer.levels)
-        del n_cat
 
     def config(self) -> dict[str, Any]:
         """Everything :meth:`from_state_dict` needs besides the weights."""

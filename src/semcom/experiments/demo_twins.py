@@ -64,7 +64,7 @@ def run_twin_demo(out: Path, rounds: int = 5, progress: bool = True) -> TwinDemo
     store = TwinStore.create(url)
     clusters = init_twins(store, csv_path)
     s = FLeSSettings(data=str(csv_path), scenario="fles", rounds=rounds)
-    run = run_fles(s, root / "fles", progress=progress, store_url=url)
+    run_fles(s, root / "fles", progress=progress, store_url=url)
     report = sync_twins(store)
     history = store.history(SHOWN_TWIN)
     info = store.twin(SHOWN_TWIN)
@@ -90,7 +90,6 @@ def run_twin_demo(out: Path, rounds: int = 5, progress: bool = True) -> TwinDemo
         f"| physical record | | | | | {record.get('HeartRate')} | "
         f"{float(record.get('Weight') or 0):.1f} | {record.get('Age')} |"
     )
-    del run
     return TwinDemo(
         source=str(csv_path),
         synthetic=synthetic,

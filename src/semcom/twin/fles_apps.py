@@ -26,7 +26,6 @@ import os
 os.environ.setdefault("FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION", "1")
 
 import csv
-import hashlib
 import json
 import logging
 import time
@@ -49,6 +48,7 @@ from semcom.registry import create_channel
 from semcom.twin.domain import DomainGate, FeatureMoments
 from semcom.twin.fles import customise, evaluate, fedavg, global_aggregate, local_round
 from semcom.twin.fles_config import FLeSSettings, Layout, layout
+from semcom.twin.sync import cluster_slug, save_codec
 
 __all__ = ["ROUND_COLUMNS", "make_fles_client_app", "make_fles_server_app", "run_fles"]
 
@@ -315,6 +315,7 @@ class _Server:
         models = self.out / "models"
         models.mkdir(exist_ok=True)
         summary: dict[str, Any] = {"settings": s.to_dict(), "clusters": {}}
+        checkpoints: dict[str, str] = {}
         gen = torch.Generator().manual_seed(s.seed + 23)
         for name in lay.cluster_names:
             state = states.get(name, states.get("all"))
@@ -336,23 +337,18 @@ class _Server:
                 "compute_s": compute_s,
                 "semantic_throughput_bps": good_bits / (airtime_s + compute_s),
             }
-            slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower())
-            torch.save(
-                {"config": codec.config(), "state_dict": codec.state_dict()}, models / f"{slug}.pt"
-            )
+            path = (models / f"{cluster_slug(name)}.pt").resolve()
+            checkpoints[name] = f"{path}#sha256={save_codec(codec, path)}"
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
         if self.store_url:
             from semcom.twin.store import TwinStore
 
             store = TwinStore.create(self.store_url)
             for name in lay.cluster_names:
-                slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower())
-                path = (models / f"{slug}.pt").resolve()
-                sha = hashlib.sha256(path.read_bytes()).hexdigest()
                 store.register_model(
                     name,
                     f"{s.scenario}-customised",
-                    checkpoint=f"{path}#sha256={sha}",
+                    checkpoint=checkpoints[name],
                     metrics=summary["clusters"][name],
                 )
 

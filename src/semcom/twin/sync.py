@@ -101,7 +101,13 @@ def twin_record(twin: TwinInfo) -> dict[str, Value]:
     return validate_health_row(text, f"twin {twin.id!r}")
 
 
-def _save(codec: HealthRecordCodec, path: Path) -> str:
+def cluster_slug(cluster: str) -> str:
+    """A cluster name as a file-name stem (``"Mild Activity"`` -> ``"mild-activity"``)."""
+    return "".join(c if c.isalnum() else "-" for c in cluster.lower())
+
+
+def save_codec(codec: HealthRecordCodec, path: Path) -> str:
+    """Write ``codec`` (config + weights) whole or not at all; returns its sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     torch.save({"config": codec.config(), "state_dict": codec.state_dict()}, tmp)
@@ -171,9 +177,8 @@ def train_cluster_models(
             metrics = semantic_error_rate(codec(bte, ch, snr_test, gen), bte, feat)
         previous = store.model_for(cluster)
         version = previous.version + 1 if previous is not None else 1
-        slug = "".join(ch_ if ch_.isalnum() else "-" for ch_ in cluster.lower())
-        path = Path(models_dir) / f"{slug}-v{version}.pt"
-        sha = _save(codec, path)
+        path = Path(models_dir) / f"{cluster_slug(cluster)}-v{version}.pt"
+        sha = save_codec(codec, path)
         metrics = {**metrics, "train_records": len(train), "test_records": len(test)}
         out.append(
             store.register_model(
