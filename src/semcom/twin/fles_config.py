@@ -75,10 +75,8 @@ class FLeSSettings:
             raise SemcomError(
                 f"unknown scenario {self.scenario!r}; choose one of: {', '.join(SCENARIOS)}"
             )
-        for key in ("rounds", "local_epochs", "batch_size", "symbols", "clusters"):
-            if getattr(self, key) < 1:
-                raise SemcomError(f"{key} must be >= 1, got {getattr(self, key)}")
-        for key in ("users_per_cluster", "users"):
+        counts = ("rounds", "local_epochs", "batch_size", "symbols", "clusters")
+        for key in (*counts, "users_per_cluster", "users"):
             if getattr(self, key) < 1:
                 raise SemcomError(f"{key} must be >= 1, got {getattr(self, key)}")
         if not self.lr > 0:
