@@ -61,7 +61,7 @@ def test_local_round_trains_and_reports_moments() -> None:
         batch,
         ch,
         20.0,
-        epochs=20,
+        epochs=60,
         lr=3e-3,
         batch_size=16,
         global_moments=glob,

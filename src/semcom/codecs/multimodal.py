@@ -4,10 +4,16 @@
 Transmitter (the record's two modalities, then a channel encoder):
 
 - numeric branch: the record's numeric fields, min-max scaled by the training split, as
-  a sequence (value, present flag) through an LSTM (64) and a Dense 64 (ReLU);
+  a sequence (value, present flag) through an LSTM (64) whose outputs at every step
+  (Keras's ``return_sequences=True``, flattened) feed a Dense 64 (ReLU). Reading only the
+  last state made the LSTM memorise nine independent values in one 64-vector: after 40
+  epochs on the 800 training records it still regenerated them at an error rate of 0.19
+  (0.12 with every step's output);
 - text / categorical branch: the categorical and binary fields as tokens
   (``"Gender=Female"``; the vocabulary is built from the training split) through an
-  Embedding 64, a Conv1D (64 filters, kernel 2, ReLU) and global max pooling;
+  Embedding 64 (initialised as Keras does, uniform in +-0.05: PyTorch's N(0, 1) made
+  these features ten times larger than the numeric ones and the numeric fields took
+  much longer to learn), a Conv1D (64 filters, kernel 2, ReLU) and global max pooling;
 - the two 64-vectors concatenated, a linear channel encoder to ``2k`` reals, paired into
   ``k`` complex symbols at unit average power.
 
@@ -220,8 +226,11 @@ class HealthRecordCodec(nn.Module):
         n_num = len(NUMERIC_COLUMNS)
         # transmitter
         self.lstm = nn.LSTM(2, hidden, batch_first=True)
-        self.num_dense = nn.Linear(hidden, hidden)
+        self.num_dense = nn.Linear(n_num * hidden, hidden)
         self.embed = nn.Embedding(featurizer.vocab_size, hidden, padding_idx=0)
+        with torch.no_grad():
+            nn.init.uniform_(self.embed.weight, -0.05, 0.05)
+            self.embed.weight[0].zero_()
         self.conv = nn.Conv1d(hidden, hidden, kernel_size=2)
         self.channel_encoder = nn.Linear(2 * hidden, 2 * k)
         # receiver
@@ -254,8 +263,8 @@ class HealthRecordCodec(nn.Module):
     def features(self, batch: HealthBatch) -> torch.Tensor:
         """The two branches: ``[B, 2*hidden] float32`` semantic features."""
         seq = torch.stack([batch.numeric, batch.present.float()], dim=-1)  # [B, N, 2]
-        _, (h, _) = self.lstm(seq)
-        num = F.relu(self.num_dense(h[-1]))
+        steps, _ = self.lstm(seq)  # [B, N, hidden]
+        num = F.relu(self.num_dense(steps.flatten(1)))
         emb = self.embed(batch.tokens).transpose(1, 2)  # [B, hidden, C]
         txt = F.relu(self.conv(emb)).amax(dim=-1)
         return torch.cat([num, txt], dim=-1)
