@@ -2,7 +2,9 @@
 
 - epochs to reach 1.1x its own final error rate: FLeS <= 0.7x multi-user (mean over seeds);
 - semantic throughput per cluster: FLeS >= 1.2x multi-user;
-- final error rates of every scenario, mean +- std.
+- final error rates of every scenario, mean +- std;
+- the content layer's share of text fields written right, per scenario (mean over
+  clusters and seeds).
 
 Runs are the ``000-fig4`` / ``000-fig5`` recipe's (shared, resumable)::
 
@@ -53,9 +55,13 @@ def main() -> int:
             "epochs_to_1.1x_final": float(np.mean(reach)),
         }
     thr: dict[str, float] = {}
+    text: dict[str, list[float]] = {}
     for row in fig5_rows(runs):
         thr.setdefault(row["scenario"], 0.0)
         thr[row["scenario"]] += row["throughput_bps"]
+        text.setdefault(row["scenario"], []).append(row["content_field_accuracy"])
+    for scenario, accs in text.items():
+        figures[scenario]["content_field_accuracy"] = float(np.mean(accs))
     for scenario, total in thr.items():
         clusters = len({r["cluster"] for r in fig5_rows(runs)})
         figures[scenario]["throughput_bps_per_cluster"] = total / clusters
@@ -63,12 +69,14 @@ def main() -> int:
         print(json.dumps(figures, indent=2))
         return 0
     print(
-        f"{'scenario':9} {'final error rate':>20} {'epochs to 1.1x':>15} {'kbit/s per cluster':>19}"
+        f"{'scenario':9} {'final error rate':>20} {'epochs to 1.1x':>15} "
+        f"{'kbit/s per cluster':>19} {'text fields right':>18}"
     )
     for name, f in figures.items():
         print(
             f"{name:9} {f['final_error_rate']:12.4f} +- {f['final_error_rate_std']:.4f} "
-            f"{f['epochs_to_1.1x_final']:15.1f} {f['throughput_bps_per_cluster'] / 1e3:19.2f}"
+            f"{f['epochs_to_1.1x_final']:15.1f} {f['throughput_bps_per_cluster'] / 1e3:19.2f} "
+            f"{f['content_field_accuracy']:18.3f}"
         )
     fl, mu = figures["fles"], figures["multi"]
     speed = fl["epochs_to_1.1x_final"] / mu["epochs_to_1.1x_final"]

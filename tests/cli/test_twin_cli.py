@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from semcom.cli.app import main
+from semcom.codecs.multimodal import CATEGORICAL_COLUMNS
 from semcom.data.health import synthesize_health_records
 from semcom.twin import TwinStore
+from semcom.twin.content import note_fields
+from semcom.twin.sync import load_cluster_model
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -38,6 +41,7 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     code, out, _ = _run(capsys, "twin", "train", "--db", url, "--epochs", "2", "--no-progress")
     assert code == 0
     assert out.count("model v1") == 3
+    assert out.count("text fields written right") == 3
     return url
 
 
@@ -51,11 +55,23 @@ def test_life_cycle(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert [v.version for v in hist] == [1, 2]
     assert hist[-1].bits == 64 * 16
     assert hist[-1].model_version_id is not None
-    assert set(hist[-1].state) == set(store.twin("p0003").profile["record"])
+    state = hist[-1].state
+    assert set(state) == set(store.twin("p0003").profile["record"]) | {"note"}
+    # the content layer wrote the text fields the note states (the codec the rest)
+    model = store.model_for(store.twin("p0003").cluster)
+    assert model is not None
+    levels = dict(
+        zip(CATEGORICAL_COLUMNS, load_cluster_model(model).featurizer.levels, strict=True)
+    )
+    written = note_fields(state["note"], levels)
+    assert {"Medication_History", "Chronic_Health_Conditions"} <= set(written), state["note"]
+    for field, value in written.items():
+        assert state[field] == value
     plot = tmp_path / "p3.png"
     code, out, _ = _run(capsys, "twin", "show", "p0003", "--db", db, "--plot", str(plot))
     assert code == 0
     assert "versions 2" in out
+    assert f"note written by the content layer (v2): {state['note']}" in out
     assert plot.stat().st_size > 1000
 
 

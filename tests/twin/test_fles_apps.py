@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from semcom.data.health import synthesize_health_records
 from semcom.errors import SemcomError
@@ -46,6 +47,8 @@ def test_a_fles_run_on_flower(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["clusters"]) == {"Sedentary", "Mild Activity", "Moderate Activity"}
     assert all(v["semantic_throughput_bps"] >= 0 for v in summary["clusters"].values())
+    for v in summary["clusters"].values():  # the content layer, per cluster
+        assert 0 <= v["content"]["field_accuracy"] <= 1
     store = TwinStore.open(url)
     model = store.model_for("Sedentary")
     assert model is not None
@@ -56,6 +59,8 @@ def test_a_fles_run_on_flower(tmp_path: Path) -> None:
     from semcom.twin.sync import load_cluster_model
 
     assert load_cluster_model(model).k == s.symbols  # hash-checked and loadable
+    ckpt = torch.load(path, weights_only=True)
+    assert "state_dict" in ckpt["content"]  # the cluster's customised text generator
 
 
 def test_progress_goes_to_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -65,4 +70,5 @@ def test_progress_goes_to_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[st
     run_fles(s, tmp_path / "run", progress=True)
     out, err = capfd.readouterr()
     assert "single round 1/1" in err
+    assert "content layer: global generator trained" in err
     assert out.strip() == ""  # stdout stays free for the commands' results

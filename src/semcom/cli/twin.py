@@ -58,10 +58,14 @@ def twin_train(
         typer.Option("--models", help="Checkpoint folder (default: twin-models/ by the db)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    content_epochs: Annotated[
+        int, typer.Option("--content-epochs", help="Epochs of the global text generator.")
+    ] = 30,
     progress: Annotated[bool, typer.Option(help="A progress line per epoch on stderr.")] = True,
 ) -> int:
-    """Train the multimodal codec of every cluster on its twins' records and register it
-    as the cluster's next model version (with its test error rate)."""
+    """Train the multimodal codec of every cluster on its twins' records, then the
+    content-generation layer that writes the twins' text fields, and register each
+    cluster's next model version (with its test error rate and content accuracy)."""
     from semcom.train.progress import STDERR
     from semcom.twin.store import TwinStore
     from semcom.twin.sync import train_cluster_models
@@ -78,10 +82,13 @@ def twin_train(
         k=symbols,
         seed=seed,
         progress=show if progress else None,
+        content_epochs=content_epochs,
     ):
+        content = m.metrics.get("content", {})
         typer.echo(
             f"{m.cluster}: model v{m.version}, test error rate {m.metrics['error_rate']:.4f}, "
-            f"categorical accuracy {m.metrics['category_accuracy']:.3f}"
+            f"categorical accuracy {m.metrics['category_accuracy']:.3f}, text fields "
+            f"written right {content.get('field_accuracy', float('nan')):.3f}"
         )
     return 0
 
@@ -156,6 +163,11 @@ def twin_show(
             str(s.get("Physical_Activity", "-")),
         )
     console.print(table)
+    if history and "note" in history[-1].state:
+        typer.echo(
+            f"note written by the content layer (v{history[-1].version}): "
+            f"{history[-1].state['note']}"
+        )
     if isinstance(record, dict) and record:
         console.print(
             "physical record: "

@@ -113,10 +113,13 @@ def fig5_rows(runs: dict[str, list[Path]]) -> list[dict[str, Any]]:
     rows = []
     for scenario, folders in runs.items():
         per: dict[str, list[float]] = {}
+        text: dict[str, list[float]] = {}
         for run in folders:
             summary = json.loads((run / "summary.json").read_text())
             for cluster, m in summary["clusters"].items():
                 per.setdefault(cluster, []).append(float(m["semantic_throughput_bps"]))
+                content = m.get("content", {})  # runs saved before the content layer: none
+                text.setdefault(cluster, []).append(content.get("field_accuracy", np.nan))
         for cluster, vals in per.items():
             rows.append(
                 {
@@ -124,6 +127,8 @@ def fig5_rows(runs: dict[str, list[Path]]) -> list[dict[str, Any]]:
                     "cluster": cluster,
                     "throughput_bps": float(np.mean(vals)),
                     "throughput_bps_std": float(np.std(vals)),
+                    "content_field_accuracy": float(np.mean(text[cluster])),
+                    "content_field_accuracy_std": float(np.std(text[cluster])),
                 }
             )
     return rows
@@ -193,5 +198,12 @@ def fig5(options: RecipeOptions) -> list[Path]:
     png = options.out / "fig5.png"
     fig.savefig(png, dpi=120)
     plt.close(fig)
-    fields = ["scenario", "cluster", "throughput_bps", "throughput_bps_std"]
+    fields = [
+        "scenario",
+        "cluster",
+        "throughput_bps",
+        "throughput_bps_std",
+        "content_field_accuracy",
+        "content_field_accuracy_std",
+    ]
     return [write_rows(options.out / "fig5.csv", fields, rows), png]

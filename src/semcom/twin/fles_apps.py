@@ -15,8 +15,12 @@ Eqs. 12-14: the bits are the uploads' measured sizes) and appends a row per clus
 
 At the end it writes each cluster's model (``models/<cluster>.pt``), the semantic
 throughput per cluster (``summary.json``: bits of test records regenerated within
-tolerance / (airtime at ``bandwidth_hz`` + measured compute time)) and, given a twin
-store, registers every cluster's model as that cluster's next model version.
+tolerance / (airtime at ``bandwidth_hz`` + measured compute time)), trains the
+content-generation layer on what every cluster's model reconstructs
+(:func:`~semcom.twin.content.fit_content_layer`: global, then customised per cluster,
+saved in the cluster's checkpoint; its accuracy under ``"content"`` per cluster in
+``summary.json``) and, given a twin store, registers every cluster's model as that
+cluster's next model version.
 """
 
 from __future__ import annotations
@@ -45,9 +49,10 @@ from semcom.federated.config import WirelessSettings
 from semcom.federated.payload import from_record, to_record
 from semcom.federated.wireless import WirelessModel
 from semcom.registry import create_channel
+from semcom.twin.content import fit_content_layer
 from semcom.twin.domain import DomainGate, FeatureMoments
 from semcom.twin.fles import customise, evaluate, fedavg, global_aggregate, local_round
-from semcom.twin.fles_config import FLeSSettings, Layout, layout
+from semcom.twin.fles_config import FLeSSettings, Layout, layout, train_by_cluster
 from semcom.twin.sync import cluster_slug, save_codec
 
 __all__ = ["ROUND_COLUMNS", "make_fles_client_app", "make_fles_server_app", "run_fles"]
@@ -299,28 +304,32 @@ class _Server:
         if self.progress:
             err = np.mean([r["error_rate"] for r in new])
             tol = np.mean([r["within_tolerance"] for r in new])
-            from semcom.train.progress import STDERR  # progress goes to stderr
-
-            STDERR.print(
+            self._say(
                 f"{self.s.scenario} round {t}/{self.s.rounds}  error rate {err:.4f}  "
-                f"within tolerance {100 * tol:.1f}%  {seconds:.1f} s",
-                highlight=False,
+                f"within tolerance {100 * tol:.1f}%  {seconds:.1f} s"
             )
+
+    def _say(self, line: str) -> None:
+        from semcom.train.progress import STDERR  # progress goes to stderr
+
+        STDERR.print(line, highlight=False)
 
     def _finish(
         self, lay: Layout, states: dict[str, dict[str, torch.Tensor]], channel: Any
     ) -> None:
         s = self.s
-        codec = _model(lay, s)
         models = self.out / "models"
         models.mkdir(exist_ok=True)
         summary: dict[str, Any] = {"settings": s.to_dict(), "clusters": {}}
         checkpoints: dict[str, str] = {}
+        codecs: dict[str, HealthRecordCodec] = {}
         gen = torch.Generator().manual_seed(s.seed + 23)
         for name in lay.cluster_names:
             state = states.get(name, states.get("all"))
             assert state is not None
+            codec = _model(lay, s)
             codec.load_state_dict(state)
+            codecs[name] = codec
             records = lay.test_by_cluster[name]
             batch = lay.featurizer.encode(records)
             t0 = time.perf_counter()
@@ -337,8 +346,21 @@ class _Server:
                 "compute_s": compute_s,
                 "semantic_throughput_bps": good_bits / (airtime_s + compute_s),
             }
+        content = fit_content_layer(
+            codecs,
+            train_by_cluster(lay),
+            lay.test_by_cluster,
+            channel,
+            s.eval_snr_db,
+            seed=s.seed,
+            progress=self._say if self.progress else None,
+        )
+        for name, m in content.metrics.items():
+            summary["clusters"][name]["content"] = m
+        for name, codec in codecs.items():
             path = (models / f"{cluster_slug(name)}.pt").resolve()
-            checkpoints[name] = f"{path}#sha256={save_codec(codec, path)}"
+            sha = save_codec(codec, path, content.models[name])
+            checkpoints[name] = f"{path}#sha256={sha}"
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
         if self.store_url:
             from semcom.twin.store import TwinStore

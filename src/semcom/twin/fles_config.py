@@ -29,7 +29,7 @@ from semcom.data.health import ACTIVITY_COLUMN, HealthRecords, load_health_recor
 from semcom.errors import SemcomError
 from semcom.twin.clustering import select_nodes, user_profiles
 
-__all__ = ["SCENARIOS", "FLeSSettings", "Layout", "layout"]
+__all__ = ["SCENARIOS", "FLeSSettings", "Layout", "layout", "train_by_cluster"]
 
 SCENARIOS = ("single", "central", "multi", "fles")
 
@@ -146,3 +146,26 @@ def layout(s: FLeSSettings) -> Layout:
     if s.scenario == "single":
         return Layout(feat, (parts[0],), ("all",), names, test_by)
     return Layout(feat, tuple(parts), ("all",) * len(parts), names, test_by)
+
+
+def train_by_cluster(lay: Layout) -> dict[str, HealthRecords]:
+    """The training records of every evaluation cluster: a FLeS cluster's users' records;
+    for the one-model scenarios, the users' records of that cluster's activity level (all
+    of them when the clusters are not named by activity)."""
+    if set(lay.user_cluster) == set(lay.cluster_names):
+        return {
+            n: HealthRecords(
+                tuple(
+                    row
+                    for recs, c in zip(lay.user_records, lay.user_cluster, strict=True)
+                    if c == n
+                    for row in recs.rows
+                )
+            )
+            for n in lay.cluster_names
+        }
+    rows = tuple(row for recs in lay.user_records for row in recs.rows)
+    by = {n: tuple(r for r in rows if r[ACTIVITY_COLUMN] == n) for n in lay.cluster_names}
+    if any(not v for v in by.values()):
+        return {n: HealthRecords(rows) for n in lay.cluster_names}
+    return {n: HealthRecords(v) for n, v in by.items()}

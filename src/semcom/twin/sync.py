@@ -5,13 +5,17 @@ cluster, and sync every physical twin into its virtual twin over the channel.
   compute class, select nodes (:mod:`semcom.twin.clustering`) and register one physical
   twin per record (its newest record kept in its profile).
 - :func:`train_cluster_models`: per cluster, train paper 000's multimodal codec on the
-  cluster's records (80 / 20 split, seeded) over the channel at the users' SNRs,
-  save it and register it as the cluster's next model version, with its test error rate.
-  (Centralised per cluster; the federated two-phase FLeS training registers its
-  customised models the same way.)
+  cluster's records (80 / 20 split, seeded; one featurizer fitted on every cluster's
+  training records) over the channel at the users' SNRs; then the content-generation
+  layer (:mod:`semcom.twin.content`: one generator trained on every cluster's
+  reconstructions, customised per cluster); save each cluster's codec with its
+  generator and register it as the cluster's next model version, with its test error
+  rate and content accuracy. (Centralised per cluster; the federated two-phase FLeS
+  training registers its customised models the same way.)
 - :func:`sync_twins`: for every twin, its newest record goes through its cluster's newest
-  model and the channel at the twin's mean SNR; the regenerated record is appended as a
-  new virtual-twin version with its provenance (model version, SNR, bits on the air,
+  model and the channel at the twin's mean SNR; the regenerated record (its text fields
+  written by the cluster's content generator, whose note is kept under ``"note"``) is
+  appended as a new virtual-twin version with its provenance (model version, SNR, bits on the air,
   latency). A record that fails validation is refused, logged as a ``failed`` sync event
   with its reason, and nothing else is written.
 
@@ -31,7 +35,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from semcom.codecs.multimodal import HealthFeaturizer, HealthRecordCodec, semantic_error_rate
+from semcom.codecs.multimodal import (
+    CATEGORICAL_COLUMNS,
+    HealthFeaturizer,
+    HealthRecordCodec,
+    semantic_error_rate,
+)
 from semcom.data.health import (
     HEALTH_SCHEMA,
     HealthRecords,
@@ -41,7 +50,9 @@ from semcom.data.health import (
 )
 from semcom.errors import SemcomError
 from semcom.registry import create_channel
+from semcom.train.checkpoint import atomic_save
 from semcom.twin.clustering import FEATURES, select_nodes, user_profiles
+from semcom.twin.content import ContentGenerator, conditioning, fit_content_layer, note_fields
 from semcom.twin.store import ModelInfo, TwinInfo, TwinStore
 
 __all__ = [
@@ -106,12 +117,15 @@ def cluster_slug(cluster: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in cluster.lower())
 
 
-def save_codec(codec: HealthRecordCodec, path: Path) -> str:
-    """Write ``codec`` (config + weights) whole or not at all; returns its sha256."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"config": codec.config(), "state_dict": codec.state_dict()}, tmp)
-    tmp.replace(path)  # whole file or none
+def save_codec(
+    codec: HealthRecordCodec, path: Path, content: ContentGenerator | None = None
+) -> str:
+    """Write ``codec`` (config + weights) and, given one, the cluster's content
+    generator, whole or not at all; returns the file's sha256."""
+    payload: dict[str, Any] = {"config": codec.config(), "state_dict": codec.state_dict()}
+    if content is not None:
+        payload["content"] = {"config": content.config(), "state_dict": content.state_dict()}
+    atomic_save(payload, path)
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -125,10 +139,11 @@ def train_cluster_models(
     seed: int = 0,
     channel: str = "awgn",
     progress: Callable[[str], None] | None = None,
+    content_epochs: int = 30,
 ) -> list[ModelInfo]:
     """Train and register one model per cluster (module docstring); returns them."""
-    if epochs < 1:
-        raise SemcomError(f"epochs must be >= 1, got {epochs}")
+    if epochs < 1 or content_epochs < 1:
+        raise SemcomError(f"epochs must be >= 1, got {min(epochs, content_epochs)}")
     twins = store.twins()
     if not twins:
         raise SemcomError("the store has no twins; run: semcom twin init --db URL --data CSV")
@@ -136,7 +151,7 @@ def train_cluster_models(
     for t in twins:
         by_cluster.setdefault(t.cluster, []).append(t)
     ch = create_channel(channel)
-    out = []
+    splits: dict[str, tuple[HealthRecords, HealthRecords, torch.Tensor, torch.Tensor]] = {}
     for cluster, members in sorted(by_cluster.items()):
         rows, snrs = [], []
         for t in members:
@@ -150,12 +165,19 @@ def train_cluster_models(
         recs = HealthRecords(tuple(rows))
         order = np.random.default_rng(seed).permutation(len(recs))
         n_train = round(0.8 * len(recs))
-        train, test = recs.subset(order[:n_train]), recs.subset(order[n_train:])
-        snr_all = torch.tensor(snrs, dtype=torch.float32)
-        idx_all = torch.from_numpy(order)
-        snr_train, snr_test = snr_all[idx_all[:n_train]], snr_all[idx_all[n_train:]]
+        snr = torch.tensor(snrs, dtype=torch.float32)[torch.from_numpy(order)]
+        splits[cluster] = (
+            recs.subset(order[:n_train]),
+            recs.subset(order[n_train:]),
+            snr[:n_train],
+            snr[n_train:],
+        )
+    # one featurizer for every cluster: the content layer's global generator reads all
+    feat = HealthFeaturizer.fit(HealthRecords(tuple(r for v in splits.values() for r in v[0].rows)))
+    codecs: dict[str, HealthRecordCodec] = {}
+    metrics: dict[str, dict[str, Any]] = {}
+    for cluster, (train, test, snr_train, snr_test) in splits.items():
         torch.manual_seed(seed)
-        feat = HealthFeaturizer.fit(train)
         codec = HealthRecordCodec(feat, k=k)
         btr, bte = feat.encode(train), feat.encode(test)
         opt = torch.optim.Adam(codec.parameters(), lr=lr)
@@ -174,25 +196,37 @@ def train_cluster_models(
                 progress(f"{cluster}: epoch {epoch + 1}/{epochs}")
         codec.eval()
         with torch.no_grad():
-            metrics = semantic_error_rate(codec(bte, ch, snr_test, gen), bte, feat)
+            m = semantic_error_rate(codec(bte, ch, snr_test, gen), bte, feat)
+        codecs[cluster] = codec
+        metrics[cluster] = {**m, "train_records": len(train), "test_records": len(test)}
+    content = fit_content_layer(
+        codecs,
+        {c: v[0] for c, v in splits.items()},
+        {c: v[1] for c, v in splits.items()},
+        ch,
+        {c: float(v[2].mean()) for c, v in splits.items()},
+        epochs=content_epochs,
+        seed=seed,
+        progress=progress,
+    )
+    out = []
+    for cluster, codec in codecs.items():
         previous = store.model_for(cluster)
         version = previous.version + 1 if previous is not None else 1
         path = Path(models_dir) / f"{cluster_slug(cluster)}-v{version}.pt"
-        sha = save_codec(codec, path)
-        metrics = {**metrics, "train_records": len(train), "test_records": len(test)}
+        sha = save_codec(codec, path, content.models[cluster])
         out.append(
             store.register_model(
                 cluster,
                 "multimodal-centralised",
                 checkpoint=f"{path.resolve()}#sha256={sha}",
-                metrics=metrics,
+                metrics={**metrics[cluster], "content": content.metrics.get(cluster, {})},
             )
         )
     return out
 
 
-def load_cluster_model(model: ModelInfo) -> HealthRecordCodec:
-    """The codec of a registered model version (hash-checked)."""
+def _read_checkpoint(model: ModelInfo) -> dict[str, Any]:
     if not model.checkpoint:
         raise SemcomError(f"model version {model.id} has no checkpoint")
     path_text, _, sha = model.checkpoint.partition("#sha256=")
@@ -202,8 +236,20 @@ def load_cluster_model(model: ModelInfo) -> HealthRecordCodec:
     if sha and hashlib.sha256(path.read_bytes()).hexdigest() != sha:
         raise SemcomError(f"the checkpoint {path} does not match its registered sha256")
     ckpt: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
-    codec = HealthRecordCodec.from_state_dict(ckpt["state_dict"], ckpt["config"])
-    return codec.eval()
+    return ckpt
+
+
+def load_cluster_model(model: ModelInfo) -> HealthRecordCodec:
+    """The codec of a registered model version (hash-checked)."""
+    return _load(_read_checkpoint(model))[0]
+
+
+def _load(ckpt: dict[str, Any]) -> tuple[HealthRecordCodec, ContentGenerator | None]:
+    codec = HealthRecordCodec.from_state_dict(ckpt["state_dict"], ckpt["config"]).eval()
+    content = ckpt.get("content")
+    if content is None:
+        return codec, None
+    return codec, ContentGenerator.from_state_dict(content["state_dict"], content["config"])
 
 
 @dataclass(frozen=True)
@@ -225,7 +271,7 @@ def sync_twins(
     twins = [store.twin(i) for i in twin_ids] if twin_ids else store.twins()
     ch = create_channel(channel)
     gen = torch.Generator().manual_seed(seed)
-    models: dict[str, tuple[ModelInfo, HealthRecordCodec]] = {}
+    models: dict[str, tuple[ModelInfo, HealthRecordCodec, ContentGenerator | None]] = {}
     ok, failed = 0, {}
     for twin in twins:
         try:
@@ -240,16 +286,23 @@ def sync_twins(
                 raise SemcomError(
                     f"no model serves cluster {twin.cluster!r}; run: semcom twin train --db URL"
                 )
-            models[twin.cluster] = (info, load_cluster_model(info))
-        info, codec = models[twin.cluster]
+            models[twin.cluster] = (info, *_load(_read_checkpoint(info)))
+        info, codec, writer = models[twin.cluster]
         snr_db = float(twin.profile.get("mean_snr_db", 10.0))
         t0 = time.perf_counter()
         with torch.no_grad():
             batch = codec.featurizer.encode(HealthRecords((record,)))
             out = codec(batch, ch, snr_db, gen)
-            state = codec.featurizer.decode(out)[0]
+            state: dict[str, Any] = codec.featurizer.decode(out)[0]
+            if writer is not None:  # the content layer writes the text fields
+                note = writer.generate(conditioning(out))[0]
+                levels = dict(zip(CATEGORICAL_COLUMNS, codec.featurizer.levels, strict=True))
+                state.update(note_fields(note, levels))
+                state["note"] = note
         latency = time.perf_counter() - t0
-        state = {c.name: state[c.name] for c in HEALTH_SCHEMA}
+        state = {c.name: state[c.name] for c in HEALTH_SCHEMA} | (
+            {"note": state["note"]} if "note" in state else {}
+        )
         store.append_version(
             twin.id,
             state,
