@@ -48,7 +48,9 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
 def test_life_cycle(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "twin", "sync", "--db", db)
     assert (code, out.strip()) == (0, "synced 60 twins, 0 failed")
-    code, out, _ = _run(capsys, "twin", "sync", "--db", db, "--twin", "p0003")
+    code, out, _ = _run(
+        capsys, "twin", "sync", "--db", db, "--twin", "p0003", "--channel", "rayleigh-block"
+    )
     assert code == 0
     store = TwinStore.open(db)
     hist = store.history("p0003")
@@ -60,6 +62,7 @@ def test_life_cycle(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     # the content layer wrote the text fields the note states (the codec the rest)
     model = store.model_for(store.twin("p0003").cluster)
     assert model is not None
+    assert model.metrics["channel"] == "awgn"  # what sync uses unless told otherwise
     levels = dict(
         zip(CATEGORICAL_COLUMNS, load_cluster_model(model).featurizer.levels, strict=True)
     )
@@ -103,6 +106,9 @@ def test_errors_are_one_line(db: str, tmp_path: Path, capsys: pytest.CaptureFixt
     _one_line_error(
         *_run(capsys, "twin", "sync", "--db", f"sqlite:///{tmp_path / 'none.db'}")[::2],
         "semcom twin init",
+    )
+    _one_line_error(
+        *_run(capsys, "twin", "train", "--db", db, "--channel", "fiber")[::2], "unknown channel"
     )
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")

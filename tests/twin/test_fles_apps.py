@@ -72,3 +72,27 @@ def test_progress_goes_to_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[st
     assert "single round 1/1" in err
     assert "content layer: global generator trained" in err
     assert out.strip() == ""  # stdout stays free for the commands' results
+
+
+def test_the_multi_user_channel_serves_a_receivers_transmitters(tmp_path: Path) -> None:
+    from semcom.channels.multiuser import MultiUserMIMO
+
+    ch = FLeSSettings(scenario="fles", channel="mu-mimo", users_per_cluster=2).make_channel()
+    assert isinstance(ch, MultiUserMIMO)
+    assert (ch.n_users, ch.n_antennas, ch.detector) == (2, 4, "mmse")
+    multi = FLeSSettings(scenario="multi", channel="mu-mimo", users=3, antennas=3)
+    assert multi.make_channel().n_users == 3
+    with pytest.raises(SemcomError, match="unknown channel 'fiber'"):
+        FLeSSettings(channel="fiber")
+    with pytest.raises(SemcomError, match="zero-forcing needs at least as many antennas"):
+        FLeSSettings(channel="mu-mimo", detector="zf", antennas=2, users_per_cluster=3)
+    data = tmp_path / "r.csv"
+    synthesize_health_records(90, seed=3).to_csv(data)
+    s = FLeSSettings(
+        data=str(data), scenario="fles", rounds=1, users_per_cluster=2, channel="mu-mimo"
+    )
+    summary = json.loads(
+        (run_fles(s, tmp_path / "run", progress=False) / "summary.json").read_text()
+    )
+    assert summary["settings"]["channel"] == "mu-mimo"
+    assert len(summary["clusters"]) == 3

@@ -61,6 +61,12 @@ def twin_train(
     content_epochs: Annotated[
         int, typer.Option("--content-epochs", help="Epochs of the global text generator.")
     ] = 30,
+    channel: Annotated[
+        str,
+        typer.Option(
+            help="awgn, rayleigh-block, rayleigh-fast or mu-mimo (3 users, 3 antennas, ZF)."
+        ),
+    ] = "awgn",
     progress: Annotated[bool, typer.Option(help="A progress line per epoch on stderr.")] = True,
 ) -> int:
     """Train the multimodal codec of every cluster on its twins' records, then the
@@ -83,6 +89,7 @@ def twin_train(
         seed=seed,
         progress=show if progress else None,
         content_epochs=content_epochs,
+        channel=channel,
     ):
         content = m.metrics.get("content", {})
         typer.echo(
@@ -100,13 +107,17 @@ def twin_sync(
         list[str] | None, typer.Option("--twin", help="Only this twin id (repeatable).")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Channel-noise seed.")] = 0,
+    channel: Annotated[
+        str | None,
+        typer.Option(help="Send over this channel (default: the one each model trained on)."),
+    ] = None,
 ) -> int:
     """Push each physical twin's newest record through its cluster's model and the
     channel; append the regenerated record as a new virtual-twin version."""
     from semcom.twin.store import TwinStore
     from semcom.twin.sync import sync_twins
 
-    report = sync_twins(TwinStore.open(db), twin or None, seed=seed)
+    report = sync_twins(TwinStore.open(db), twin or None, channel=channel, seed=seed)
     typer.echo(f"synced {report.ok} twins, {len(report.failed)} failed")
     for twin_id, reason in report.failed.items():
         typer.echo(f"failed {twin_id}: {reason}")

@@ -48,7 +48,6 @@ from semcom.errors import SemcomError
 from semcom.federated.config import WirelessSettings
 from semcom.federated.payload import from_record, to_record
 from semcom.federated.wireless import WirelessModel
-from semcom.registry import create_channel
 from semcom.twin.content import fit_content_layer
 from semcom.twin.domain import DomainGate, FeatureMoments
 from semcom.twin.fles import customise, evaluate, fedavg, global_aggregate, local_round
@@ -105,7 +104,7 @@ def make_fles_client_app(s: FLeSSettings) -> ClientApp:
             codec,
             gate,
             lay.featurizer.encode(lay.user_records[pid]),
-            create_channel("awgn"),
+            s.make_channel(),
             float(cfg["snr-db"]),  # type: ignore[arg-type]
             epochs=s.local_epochs,
             lr=s.lr,
@@ -169,7 +168,7 @@ class _Server:
         states = {c: {k: v.clone() for k, v in init.items()} for c in clusters}
         members = {c: [i for i, x in enumerate(lay.user_cluster) if x == c] for c in clusters}
         wireless = WirelessModel(WirelessSettings(bandwidth_hz=s.bandwidth_hz), len(nodes), s.seed)
-        channel = create_channel("awgn")
+        channel = s.make_channel()
         moments: FeatureMoments | None = None
         for t in range(1, s.rounds + 1):
             t0 = time.perf_counter()

@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from semcom.channels.base import Channel
 from semcom.codecs.multimodal import HealthFeaturizer
 from semcom.data.health import ACTIVITY_COLUMN, HealthRecords, load_health_records
 from semcom.errors import SemcomError
+from semcom.registry import CHANNELS, create_channel
 from semcom.twin.clustering import select_nodes, user_profiles
 
 __all__ = ["SCENARIOS", "FLeSSettings", "Layout", "layout", "train_by_cluster"]
@@ -50,6 +52,12 @@ class FLeSSettings:
         eval_snr_db: SNR of the evaluation link (dB).
         tolerance: per-record semantic error under which a record counts as regenerated.
         bandwidth_hz: symbol rate of one receiver's band, for airtime and the energy model.
+        channel: ``awgn`` (default), ``rayleigh-block`` or another registered single-user
+            channel, or ``mu-mimo``: a receiver's transmitters (a cluster's users; the
+            multi-user scenario's users) reach its ``antennas`` antennas at once and are
+            separated by the ``detector`` (``zf`` or ``mmse``; see
+            :class:`~semcom.channels.multiuser.MultiUserMIMO`).
+        antennas, detector: the ``mu-mimo`` receiver.
         seed: split, partition, initialisation and noise seed.
     """
 
@@ -68,6 +76,9 @@ class FLeSSettings:
     eval_snr_db: float = 10.0
     tolerance: float = 0.15
     bandwidth_hz: float = 1e6
+    channel: str = "awgn"
+    antennas: int = 4
+    detector: str = "mmse"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -75,7 +86,7 @@ class FLeSSettings:
             raise SemcomError(
                 f"unknown scenario {self.scenario!r}; choose one of: {', '.join(SCENARIOS)}"
             )
-        counts = ("rounds", "local_epochs", "batch_size", "symbols", "clusters")
+        counts = ("rounds", "local_epochs", "batch_size", "symbols", "clusters", "antennas")
         for key in (*counts, "users_per_cluster", "users"):
             if getattr(self, key) < 1:
                 raise SemcomError(f"{key} must be >= 1, got {getattr(self, key)}")
@@ -83,6 +94,24 @@ class FLeSSettings:
             raise SemcomError(f"lr must be positive, got {self.lr}")
         if not 0 < self.tolerance < 1:
             raise SemcomError(f"tolerance must be in (0, 1), got {self.tolerance}")
+        self.make_channel()  # an unknown channel or detector fails here
+
+    def make_channel(self) -> Channel:
+        """The link of every receiver of this run (``channel`` above)."""
+        if self.channel not in CHANNELS:
+            raise SemcomError(
+                f"unknown channel {self.channel!r}; choose one of: {', '.join(CHANNELS.names())}"
+            )
+        if self.channel == "mu-mimo":
+            users = self.users_per_cluster if self.scenario == "fles" else self.users
+            if self.scenario in ("single", "central"):
+                users = 1
+            mimo: Channel = create_channel(
+                "mu-mimo", n_users=users, n_antennas=self.antennas, detector=self.detector
+            )
+            return mimo
+        ch: Channel = create_channel(self.channel)
+        return ch
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

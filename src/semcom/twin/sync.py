@@ -49,7 +49,7 @@ from semcom.data.health import (
     validate_health_row,
 )
 from semcom.errors import SemcomError
-from semcom.registry import create_channel
+from semcom.registry import CHANNELS, create_channel
 from semcom.train.checkpoint import atomic_save
 from semcom.twin.clustering import FEATURES, select_nodes, user_profiles
 from semcom.twin.content import ContentGenerator, conditioning, fit_content_layer, note_fields
@@ -142,6 +142,10 @@ def train_cluster_models(
     content_epochs: int = 30,
 ) -> list[ModelInfo]:
     """Train and register one model per cluster (module docstring); returns them."""
+    if channel not in CHANNELS:
+        raise SemcomError(
+            f"unknown channel {channel!r}; choose one of: {', '.join(CHANNELS.names())}"
+        )
     if epochs < 1 or content_epochs < 1:
         raise SemcomError(f"epochs must be >= 1, got {min(epochs, content_epochs)}")
     twins = store.twins()
@@ -220,7 +224,11 @@ def train_cluster_models(
                 cluster,
                 "multimodal-centralised",
                 checkpoint=f"{path.resolve()}#sha256={sha}",
-                metrics={**metrics[cluster], "content": content.metrics.get(cluster, {})},
+                metrics={
+                    **metrics[cluster],
+                    "channel": channel,
+                    "content": content.metrics.get(cluster, {}),
+                },
             )
         )
     return out
@@ -263,13 +271,19 @@ class SyncReport:
 def sync_twins(
     store: TwinStore,
     twin_ids: list[str] | None = None,
-    channel: str = "awgn",
+    channel: str | None = None,
     seed: int = 0,
 ) -> SyncReport:
     """Push every (or each listed) twin's newest record through its cluster's newest
-    model and the channel at its mean SNR; append the regenerated record as a version."""
+    model and the channel at its mean SNR; append the regenerated record as a version.
+    ``channel``: the registered channel to send over (default: the one each model was
+    trained on, ``awgn`` for a model that does not say)."""
+    if channel is not None and channel not in CHANNELS:
+        raise SemcomError(
+            f"unknown channel {channel!r}; choose one of: {', '.join(CHANNELS.names())}"
+        )
     twins = [store.twin(i) for i in twin_ids] if twin_ids else store.twins()
-    ch = create_channel(channel)
+    links: dict[str, Any] = {}
     gen = torch.Generator().manual_seed(seed)
     models: dict[str, tuple[ModelInfo, HealthRecordCodec, ContentGenerator | None]] = {}
     ok, failed = 0, {}
@@ -287,12 +301,15 @@ def sync_twins(
                     f"no model serves cluster {twin.cluster!r}; run: semcom twin train --db URL"
                 )
             models[twin.cluster] = (info, *_load(_read_checkpoint(info)))
+            links[twin.cluster] = create_channel(
+                channel or str(info.metrics.get("channel", "awgn"))
+            )
         info, codec, writer = models[twin.cluster]
         snr_db = float(twin.profile.get("mean_snr_db", 10.0))
         t0 = time.perf_counter()
         with torch.no_grad():
             batch = codec.featurizer.encode(HealthRecords((record,)))
-            out = codec(batch, ch, snr_db, gen)
+            out = codec(batch, links[twin.cluster], snr_db, gen)
             state: dict[str, Any] = codec.featurizer.decode(out)[0]
             if writer is not None:  # the content layer writes the text fields
                 note = writer.generate(conditioning(out))[0]
