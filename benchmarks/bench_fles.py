@@ -10,6 +10,8 @@ Runs are the ``000-fig4`` / ``000-fig5`` recipe's (shared, resumable)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fles.py             # 30 epochs
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fles.py --rounds 100
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fles.py \\
+        --variant fles-3ep=fles:local_epochs=3  # an extra row: FLeS, 3 local epochs
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,16 +34,46 @@ from semcom.experiments.p000_scenarios import (
 from semcom.experiments.recipe import RecipeOptions
 
 
+def _variants(specs: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    from semcom.twin.fles_config import FLeSSettings
+
+    defaults = FLeSSettings().to_dict()
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for spec in specs:
+        label, _, rest = spec.partition("=")
+        scenario, _, pairs = rest.partition(":")
+        if not label or not scenario:
+            raise SemcomError(f"--variant {spec!r}: expected LABEL=SCENARIO:KEY=VALUE,...")
+        kw: dict[str, Any] = {}
+        for pair in filter(None, pairs.split(",")):
+            key, _, value = pair.partition("=")
+            if key not in defaults:
+                raise SemcomError(f"--variant {spec!r}: unknown setting {key!r}")
+            try:
+                kw[key] = type(defaults[key])(value)
+            except ValueError:
+                raise SemcomError(f"--variant {spec!r}: {key} = {value!r} is not valid") from None
+        out[label] = (scenario, kw)
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--data", default=None)
     p.add_argument("--out", default="runs/bench-fles")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL=SCENARIO:KEY=VALUE[,KEY=VALUE]",
+        help="an extra row, e.g. fles-3ep=fles:local_epochs=3 (repeatable)",
+    )
     args = p.parse_args()
     options = RecipeOptions(out=Path(args.out), data=args.data, progress=not args.json)
     try:
-        runs = scenario_runs(options, rounds=args.rounds)
+        runs = scenario_runs(options, rounds=args.rounds, variants=_variants(args.variant))
     except SemcomError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

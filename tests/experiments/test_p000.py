@@ -31,6 +31,17 @@ def test_missing_data_is_a_clear_error(tmp_path: Path) -> None:
         scenario_runs(options, rounds=1)
 
 
+def test_a_bad_variant_fails_before_any_run(tmp_path: Path) -> None:
+    data = tmp_path / "r.csv"
+    synthesize_health_records(60, seed=0).to_csv(data)
+    options = RecipeOptions(out=tmp_path, data=str(data), progress=False)
+    with pytest.raises(SemcomError, match="variant 'x'"):
+        scenario_runs(options, rounds=1, variants={"x": ("fles", {"epochz": 2})})
+    with pytest.raises(SemcomError, match="local_epochs must be >= 1"):
+        scenario_runs(options, rounds=1, variants={"x": ("fles", {"local_epochs": 0})})
+    assert not (tmp_path / "000-runs-cpu").exists()
+
+
 @pytest.mark.slow
 def test_scenarios_run_and_are_reused(tmp_path: Path) -> None:
     data = tmp_path / "r.csv"
@@ -39,10 +50,18 @@ def test_scenarios_run_and_are_reused(tmp_path: Path) -> None:
     runs = scenario_runs(options, rounds=2, seeds=(0,))
     assert list(runs) == list(SCENARIO_ORDER)
     stamp = {s: (r[0] / "summary.json").stat().st_mtime_ns for s, r in runs.items()}
-    again = scenario_runs(options, rounds=2, seeds=(0,))  # finished runs are reused
-    assert {s: (r[0] / "summary.json").stat().st_mtime_ns for s, r in again.items()} == stamp
+    # finished runs are reused; a variant adds its own row
+    again = scenario_runs(
+        options, rounds=2, seeds=(0,), variants={"fles-2ep": ("fles", {"local_epochs": 2})}
+    )
+    assert list(again) == [*SCENARIO_ORDER, "fles-2ep"]
+    assert {
+        s: (r[0] / "summary.json").stat().st_mtime_ns for s, r in again.items() if s in stamp
+    } == stamp
+    assert fig5_rows({"fles-2ep": again["fles-2ep"]})
     rows4 = fig4_rows(runs)
     assert len(rows4) == 2 * len(SCENARIO_ORDER)
     assert all(0 < r["error_rate"] < 1 for r in rows4)
     rows5 = fig5_rows(runs)
     assert {r["cluster"] for r in rows5} == {"Sedentary", "Mild Activity", "Moderate Activity"}
+    assert all(0 <= r["content_field_accuracy"] <= 1 for r in rows5)

@@ -50,32 +50,53 @@ def _data(options: RecipeOptions) -> str:
 
 
 def scenario_runs(
-    options: RecipeOptions, rounds: int | None = None, seeds: tuple[int, ...] = SEEDS
+    options: RecipeOptions,
+    rounds: int | None = None,
+    seeds: tuple[int, ...] = SEEDS,
+    variants: dict[str, tuple[str, dict[str, Any]]] | None = None,
 ) -> dict[str, list[Path]]:
-    """Run (or reuse) every scenario x seed; ``{scenario: [run folders]}``."""
-    from semcom.twin.fles_apps import run_fles
+    """Run (or reuse) every scenario x seed; ``{scenario: [run folders]}``.
+
+    ``variants``: extra rows, ``{label: (scenario, settings overrides)}`` (e.g.
+    ``{"fles-3ep": ("fles", {"local_epochs": 3})}``), run for the same seeds.
+    """
     from semcom.twin.fles_config import FLeSSettings
 
     data = _data(options)
     n = rounds or ROUNDS[options.scale]
     root = options.out / f"000-runs-{options.scale}"
-    out: dict[str, list[Path]] = {}
-    for scenario in SCENARIO_ORDER:
+    jobs: list[tuple[str, str, dict[str, Any]]] = [(n, n, {}) for n in SCENARIO_ORDER]
+    jobs += [(label, sc, dict(kw)) for label, (sc, kw) in (variants or {}).items()]
+    planned = []  # every run's settings first: a bad variant fails before any run
+    for label, scenario, overrides in jobs:
         for seed in seeds:
-            s = FLeSSettings(data=data, scenario=scenario, rounds=n, seed=seed)
-            run = root / f"{scenario}-seed{seed}"
-            summary = run / "summary.json"
-            if summary.exists():
-                saved = json.loads(summary.read_text())["settings"]
-                # a setting the run predates ran with its default
-                if {**FLeSSettings().to_dict(), **saved} != s.to_dict():
-                    summary.unlink()  # settings changed: run again
-            if not summary.exists():
-                if options.progress:
-                    STDERR.print(f"000: {scenario}, seed {seed}, {n} epochs", highlight=False)
-                run_fles(replace(s), run, progress=options.progress)
-            out.setdefault(scenario, []).append(run)
+            try:
+                s = FLeSSettings(data=data, scenario=scenario, rounds=n, seed=seed, **overrides)
+            except TypeError as e:  # an unknown setting name
+                raise SemcomError(f"variant {label!r}: {e}") from None
+            planned.append((label, seed, s))
+    out: dict[str, list[Path]] = {}
+    for label, seed, s in planned:
+        run = root / f"{label}-seed{seed}"
+        _run_or_reuse(s, run, options, f"000: {label}, seed {seed}, {n} epochs")
+        out.setdefault(label, []).append(run)
     return out
+
+
+def _run_or_reuse(s: Any, run: Path, options: RecipeOptions, title: str) -> None:
+    from semcom.twin.fles_apps import run_fles
+    from semcom.twin.fles_config import FLeSSettings
+
+    summary = run / "summary.json"
+    if summary.exists():
+        saved = json.loads(summary.read_text())["settings"]
+        # a setting the run predates ran with its default
+        if {**FLeSSettings().to_dict(), **saved} != s.to_dict():
+            summary.unlink()  # settings changed: run again
+    if not summary.exists():
+        if options.progress:
+            STDERR.print(title, highlight=False)
+        run_fles(replace(s), run, progress=options.progress)
 
 
 def _curves(run: Path) -> dict[str, np.ndarray]:
