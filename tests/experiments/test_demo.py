@@ -23,6 +23,9 @@ def test_short_demo_writes_the_report(capsys: pytest.CaptureFixture[str], tmp_pa
     assert any("(finetune.png)" in line for line in report)
     assert "## Human digital twins" in report
     assert any(line.startswith("| physical record |") for line in report)
+    assert any(
+        line.startswith("The content layer") and "`prescription: " in line for line in report
+    )
     for name in ["grid.png", "finetune.png", "psnr_vs_snr.png", "results.csv", "twin.png"]:
         assert (out / name).stat().st_size > 0
     rows = read_csv(out / "results.csv")
