@@ -12,6 +12,8 @@ Runs are the ``000-fig4`` / ``000-fig5`` recipe's (shared, resumable)::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fles.py --rounds 100
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fles.py \\
         --variant fles-3ep=fles:local_epochs=3  # an extra row: FLeS, 3 local epochs
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_fles.py \\
+        --cluster-shift 1 --out runs/bench-fles-shift1  # clusters whose data differ
 """
 
 from __future__ import annotations
@@ -57,6 +59,23 @@ def _variants(specs: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
     return out
 
 
+def _shifted(data: str | None, strength: float, out: Path) -> str | None:
+    """The data the runs use: as given, or its activity-shifted copy (written once)."""
+    if strength == 0.0:
+        return data
+    from semcom.data.health import load_health_records, shift_by_activity
+    from semcom.experiments.p000_scenarios import DEFAULT_DATA
+
+    source = data or DEFAULT_DATA
+    if not Path(source).exists():
+        raise SemcomError(f"health records {source!r} not found; pass --data PATH")
+    path = out / f"records-shift{strength:g}.csv"
+    if not path.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        shift_by_activity(load_health_records(source), strength).to_csv(path)
+    return str(path)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=30)
@@ -70,8 +89,21 @@ def main() -> int:
         metavar="LABEL=SCENARIO:KEY=VALUE[,KEY=VALUE]",
         help="an extra row, e.g. fles-3ep=fles:local_epochs=3 (repeatable)",
     )
+    p.add_argument(
+        "--cluster-shift",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="study: make the activity level shape the numeric fields (0 = the data as is, "
+        "1 = disjoint slices per level; semcom.data.health.shift_by_activity)",
+    )
     args = p.parse_args()
-    options = RecipeOptions(out=Path(args.out), data=args.data, progress=not args.json)
+    try:
+        data = _shifted(args.data, args.cluster_shift, Path(args.out))
+    except SemcomError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    options = RecipeOptions(out=Path(args.out), data=data, progress=not args.json)
     try:
         runs = scenario_runs(options, rounds=args.rounds, variants=_variants(args.variant))
     except SemcomError as e:

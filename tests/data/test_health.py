@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from semcom.data.health import (
+    ACTIVITY_COLUMN,
     ACTIVITY_LEVELS,
     HEALTH_SCHEMA,
     load_health_records,
     parse_health_csv,
+    shift_by_activity,
     synthesize_health_records,
     validate_health_row,
 )
@@ -117,3 +119,27 @@ def test_real_file_and_synthetic_marginals() -> None:
     share = syn.column("Physical_Activity").count("Sedentary") / 5000
     assert abs(share - 0.331) < 0.03
     assert np.isnan(syn.numeric(["Dosage in mg"])[:, 0]).mean() == pytest.approx(0.515, abs=0.03)
+
+
+@pytest.mark.parametrize("strength", [0.0, 0.5, 1.0])
+def test_shift_by_activity_keeps_the_schema_and_orders_the_levels(strength: float) -> None:
+    recs = synthesize_health_records(300, seed=7)
+    shifted = shift_by_activity(recs, strength)
+    for row in shifted.rows:  # every record still passes the schema
+        validate_health_row({k: "" if v is None else str(v) for k, v in row.items()}, "x")
+    for name in ("Prescription", "Dosage in mg", "Gender", ACTIVITY_COLUMN):
+        assert shifted.column(name) == recs.column(name)
+    ages = {
+        lv: np.array([r["Age"] for r in shifted.rows if r[ACTIVITY_COLUMN] == lv], float)
+        for lv in ACTIVITY_LEVELS
+    }
+    if strength == 0.0:
+        assert shifted.rows == recs.rows
+    else:  # the levels' means move apart with the strength
+        means = [ages[lv].mean() for lv in ACTIVITY_LEVELS]
+        assert means[0] < means[1] < means[2]
+    if strength == 1.0:  # disjoint slices
+        assert ages["Sedentary"].max() <= ages["Mild Activity"].min()
+        assert ages["Mild Activity"].max() <= ages["Moderate Activity"].min()
+    with pytest.raises(SemcomError, match="strength must be in"):
+        shift_by_activity(recs, 1.5)
