@@ -49,6 +49,14 @@ def test_a_fles_run_on_flower(tmp_path: Path) -> None:
     assert all(v["semantic_throughput_bps"] >= 0 for v in summary["clusters"].values())
     for v in summary["clusters"].values():  # the content layer, per cluster
         assert 0 <= v["content"]["field_accuracy"] <= 1
+    # each cluster serves its own fine-tuned model, not the shared global one: the layers
+    # that phase 2 averages (the heads) differ between clusters
+    heads = [
+        torch.load(p, weights_only=True)["state_dict"]["numeric_head.bias"]
+        for p in sorted((out / "models").glob("*.pt"))
+    ]
+    assert len(heads) == 3
+    assert not torch.equal(heads[0], heads[1])
     store = TwinStore.open(url)
     model = store.model_for("Sedentary")
     assert model is not None

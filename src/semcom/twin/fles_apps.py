@@ -8,7 +8,8 @@ and, for FLeS, the global shared-feature moments (``train`` messages); a user tr
 locally (:func:`~semcom.twin.fles.local_round`; its domain gate stays in its Flower
 state across rounds) and replies with the model, its gate and the moments of its shared
 features. The server runs phase 1 (FedAvg inside each cluster) and, for FLeS, phase 2
-(gated global aggregation, customisation), scores every cluster's model on that
+(gated global aggregation, customisation: the next round's starting points), scores
+every cluster's model — phase 1's result, which the cluster's receiver serves — on that
 cluster's test records, prices the uploads with the wireless energy model (paper 001
 Eqs. 12-14: the bits are the uploads' measured sizes) and appends a row per cluster to
 ``rounds.csv`` after every round.
@@ -223,6 +224,9 @@ class _Server:
                     m = from_record(u.array_records["moments"])
                     count = int(_metric(u, "moment-count"))
                     all_moments.append(FeatureMoments(m["mean"], m["cov"], count))
+            # each cluster's model this round: phase 1's result (for FLeS, fine-tuned from
+            # its customised global model); it is what the cluster's receiver serves
+            trained = {c: states[c] for c in clusters}
             if s.scenario == "fles" and len(clusters) > 1:
                 glob = global_aggregate(
                     template,
@@ -230,10 +234,11 @@ class _Server:
                     [gates[c] for c in clusters],
                     [weights[c] for c in clusters],
                 )
+                # the next round's starting points: the global model, customised
                 states = {c: customise(template, glob, states[c], gates[c]) for c in clusters}
                 moments = FeatureMoments.pooled(all_moments)
-            self._score(t, lay, states, channel, bits, energy, time.perf_counter() - t0)
-        self._finish(lay, states, channel)
+            self._score(t, lay, trained, channel, bits, energy, time.perf_counter() - t0)
+        self._finish(lay, trained, channel)
 
     def _nodes(self, grid: Grid) -> dict[int, int]:
         """partition id -> node id, once all users are up."""
