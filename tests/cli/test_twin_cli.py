@@ -110,6 +110,9 @@ def test_errors_are_one_line(db: str, tmp_path: Path, capsys: pytest.CaptureFixt
     _one_line_error(
         *_run(capsys, "twin", "train", "--db", db, "--channel", "fiber")[::2], "unknown channel"
     )
+    _one_line_error(
+        *_run(capsys, "twin", "sync", "--db", db, "--channel", "fiber")[::2], "unknown channel"
+    )
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
     _one_line_error(

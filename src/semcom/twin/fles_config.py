@@ -28,7 +28,7 @@ from semcom.channels.base import Channel
 from semcom.codecs.multimodal import HealthFeaturizer
 from semcom.data.health import ACTIVITY_COLUMN, HealthRecords, load_health_records
 from semcom.errors import SemcomError
-from semcom.registry import CHANNELS, create_channel
+from semcom.registry import create_channel
 from semcom.twin.clustering import select_nodes, user_profiles
 
 __all__ = ["SCENARIOS", "FLeSSettings", "Layout", "layout", "train_by_cluster"]
@@ -98,10 +98,6 @@ class FLeSSettings:
 
     def make_channel(self) -> Channel:
         """The link of every receiver of this run (``channel`` above)."""
-        if self.channel not in CHANNELS:
-            raise SemcomError(
-                f"unknown channel {self.channel!r}; choose one of: {', '.join(CHANNELS.names())}"
-            )
         if self.channel == "mu-mimo":
             users = self.users_per_cluster if self.scenario == "fles" else self.users
             if self.scenario in ("single", "central"):

@@ -15,8 +15,8 @@ cluster, and sync every physical twin into its virtual twin over the channel.
 - :func:`sync_twins`: for every twin, its newest record goes through its cluster's newest
   model and the channel at the twin's mean SNR; the regenerated record (its text fields
   written by the cluster's content generator, whose note is kept under ``"note"``) is
-  appended as a new virtual-twin version with its provenance (model version, SNR, bits on the air,
-  latency). A record that fails validation is refused, logged as a ``failed`` sync event
+  appended as a new virtual-twin version with its provenance (model version, SNR, bits on
+  the air, latency). A record that fails validation is refused, logged as a ``failed`` sync event
   with its reason, and nothing else is written.
 
 Bits on the air: a record is ``k`` complex symbols; ``bits`` counts them as float32 I/Q
@@ -49,7 +49,7 @@ from semcom.data.health import (
     validate_health_row,
 )
 from semcom.errors import SemcomError
-from semcom.registry import CHANNELS, create_channel
+from semcom.registry import create_channel
 from semcom.train.checkpoint import atomic_save
 from semcom.twin.clustering import FEATURES, select_nodes, user_profiles
 from semcom.twin.content import ContentGenerator, conditioning, fit_content_layer, note_fields
@@ -142,19 +142,15 @@ def train_cluster_models(
     content_epochs: int = 30,
 ) -> list[ModelInfo]:
     """Train and register one model per cluster (module docstring); returns them."""
-    if channel not in CHANNELS:
-        raise SemcomError(
-            f"unknown channel {channel!r}; choose one of: {', '.join(CHANNELS.names())}"
-        )
     if epochs < 1 or content_epochs < 1:
         raise SemcomError(f"epochs must be >= 1, got {min(epochs, content_epochs)}")
+    ch = create_channel(channel)  # an unknown name fails here, before any training
     twins = store.twins()
     if not twins:
         raise SemcomError("the store has no twins; run: semcom twin init --db URL --data CSV")
     by_cluster: dict[str, list[TwinInfo]] = {}
     for t in twins:
         by_cluster.setdefault(t.cluster, []).append(t)
-    ch = create_channel(channel)
     splits: dict[str, tuple[HealthRecords, HealthRecords, torch.Tensor, torch.Tensor]] = {}
     for cluster, members in sorted(by_cluster.items()):
         rows, snrs = [], []
@@ -278,10 +274,7 @@ def sync_twins(
     model and the channel at its mean SNR; append the regenerated record as a version.
     ``channel``: the registered channel to send over (default: the one each model was
     trained on, ``awgn`` for a model that does not say)."""
-    if channel is not None and channel not in CHANNELS:
-        raise SemcomError(
-            f"unknown channel {channel!r}; choose one of: {', '.join(CHANNELS.names())}"
-        )
+    fixed = create_channel(channel) if channel is not None else None  # fails on a bad name
     twins = [store.twin(i) for i in twin_ids] if twin_ids else store.twins()
     links: dict[str, Any] = {}
     gen = torch.Generator().manual_seed(seed)
@@ -301,9 +294,8 @@ def sync_twins(
                     f"no model serves cluster {twin.cluster!r}; run: semcom twin train --db URL"
                 )
             models[twin.cluster] = (info, *_load(_read_checkpoint(info)))
-            links[twin.cluster] = create_channel(
-                channel or str(info.metrics.get("channel", "awgn"))
-            )
+            trained_on = str(info.metrics.get("channel", "awgn"))
+            links[twin.cluster] = fixed if fixed is not None else create_channel(trained_on)
         info, codec, writer = models[twin.cluster]
         snr_db = float(twin.profile.get("mean_snr_db", 10.0))
         t0 = time.perf_counter()
