@@ -363,7 +363,8 @@ def fit_content_layer(
     snr = {c: snr_db if isinstance(snr_db, float | int) else snr_db[c] for c in codecs}
     conds = {c: _reconstruct(codecs[c], train[c], channel, snr[c], g) for c in codecs}
     notes = {c: [write_note(r) for r in train[c].rows] for c in codecs}
-    vocab = NoteVocab.fit([n for c in codecs for n in notes[c]])
+    all_notes = [n for c in codecs for n in notes[c]]
+    vocab = NoteVocab.fit(all_notes)
     dims = {v.shape[1] for v in conds.values()}
     if len(dims) != 1:
         raise SemcomError("the clusters' codecs reconstruct different fields")
@@ -372,7 +373,7 @@ def fit_content_layer(
     train_generator(
         global_model,
         torch.cat(list(conds.values())),
-        [n for c in codecs for n in notes[c]],
+        all_notes,
         epochs,
         lr,
         generator=g,
