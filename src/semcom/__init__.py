@@ -12,6 +12,7 @@ component is built by name from one registry:
 
 from semcom.errors import SemcomError
 from semcom.link import SemanticLink
+from semcom.qoe import register_env
 from semcom.registry import (
     CHANNELS,
     CODECS,
@@ -24,6 +25,8 @@ from semcom.seeding import make_generator, seed_everything
 from semcom.zoo import load
 
 __version__ = "0.1.0"
+
+register_env()  # gymnasium.make("semcom/QoE-v0")
 
 __all__ = [
     "CHANNELS",

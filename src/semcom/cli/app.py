@@ -22,6 +22,7 @@ from semcom.cli import (
     demo,
     fl,
     models,
+    qoe,
     refiner_profile,
     reproduce,
     sweep,
@@ -55,6 +56,7 @@ app.command("reproduce")(reproduce.reproduce_command)
 app.add_typer(zoo.zoo_app, name="zoo")
 app.add_typer(fl.fl_app, name="fl")
 app.add_typer(twin.twin_app, name="twin")
+app.add_typer(qoe.qoe_app, name="qoe")
 
 
 def _click_exception() -> type[Exception] | None:

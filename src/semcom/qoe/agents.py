@@ -1,0 +1,253 @@
+"""Every QoE agent behind one interface: CODI, SAC, PPO, greedy and random.
+
+An :class:`Agent` learns by stepping the environment it was built on
+(``learn(total_steps)``), decides (``act(obs) -> action [2N] float32``), and saves
+itself into a folder (``save(folder)`` / :func:`load_agent`). SAC and PPO are
+stable-baselines3's, with their published defaults except the discount, which every
+learning agent shares (``gamma``); CODI is :mod:`semcom.qoe.codi`.
+
+- **greedy**: a model-based heuristic that reads the state from the observation and
+  raises, one notch at a time, the user's resolution (8 levels) or step count whose
+  increase improves the penalised total QoE most, until no single increase improves it.
+- **random**: uniform actions.
+
+Example:
+    >>> from semcom.qoe import QoEEnv
+    >>> env = QoEEnv(users=3)
+    >>> agent = make_agent("greedy", env, seed=0)
+    >>> obs, _ = env.reset(seed=0)
+    >>> agent.act(obs).shape
+    (6,)
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from semcom.errors import SemcomError
+from semcom.qoe.codi import CODI
+from semcom.qoe.env import QoEEnv, Situation, evaluate_allocation
+
+AGENTS = ("codi", "sac", "ppo", "greedy", "random")
+LEARNING_AGENTS = ("codi", "sac", "ppo")
+#: the discount every learning agent uses (decisions do not move the next state much)
+GAMMA = 0.95
+RESOLUTION_LEVELS = 8
+
+
+class Agent(ABC):
+    """A QoE policy bound to the environment it learns on."""
+
+    name: ClassVar[str]
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int) -> None:
+        self.env = env
+        self.seed = seed
+
+    @property
+    def qoe_env(self) -> QoEEnv:
+        """The :class:`QoEEnv` under any wrappers."""
+        env = self.env.unwrapped
+        if not isinstance(env, QoEEnv):
+            raise SemcomError("this agent needs a semcom/QoE-v0 environment")
+        return env
+
+    def learn(self, total_steps: int) -> None:
+        """Step ``env`` ``total_steps`` times, learning from it where the agent learns."""
+        obs, _ = self.env.reset(seed=self.seed)
+        for _ in range(total_steps):
+            obs, _r, terminated, truncated, _ = self.env.step(self.act(obs))
+            if terminated or truncated:
+                obs, _ = self.env.reset()
+
+    @abstractmethod
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """The decision for ``obs [3N + 2]``: ``[2N] float32`` in [-1, 1]."""
+
+    def save(self, folder: Path) -> None:
+        """Write the policy into ``folder`` (nothing for agents without weights)."""
+        return None
+
+    def load_weights(self, folder: Path) -> None:
+        """Read what :meth:`save` wrote."""
+        return None
+
+
+class RandomAgent(Agent):
+    """Uniform actions from a seeded generator."""
+
+    name = "random"
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int) -> None:
+        super().__init__(env, seed)
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return self.rng.uniform(-1, 1, self.env.action_space.shape).astype(np.float32)
+
+
+def situation_from_obs(env: QoEEnv, obs: np.ndarray) -> Situation:
+    """Invert the observation scaling (exact inside the configured ranges)."""
+    c, n = env.config, env.config.users
+    o = np.asarray(obs, dtype=np.float64)
+    lo, hi = c.snr_db
+    top = c.budget_scale[1]
+    return Situation(
+        snr_db=lo + o[:n] * (hi - lo),
+        threshold=o[n : 2 * n] * (c.w_bitrate + c.w_similarity),
+        demand_fps=o[2 * n : 3 * n] * c.demand_fps[1],
+        bandwidth_hz=float(o[3 * n]) * c.bandwidth_hz * top,
+        compute_s=float(o[3 * n + 1]) * c.compute_s * top,
+    )
+
+
+class GreedyAgent(Agent):
+    """Marginal-gain greedy on the penalised total QoE (module docstring)."""
+
+    name = "greedy"
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        env = self.qoe_env
+        c, table, n, t_max = env.config, env.table, env.config.users, env.t_max
+        sit = situation_from_obs(env, obs)
+        levels = np.linspace(c.resolution[0], c.resolution[1], RESOLUTION_LEVELS)
+        ri = np.zeros(n, dtype=np.int64)
+        si = np.ones(n, dtype=np.int64)
+        cur = evaluate_allocation(c, table, sit, levels[ri], si)
+        users = np.arange(n)
+        while True:
+            # candidates: every user one resolution notch up, every user one step up
+            cand_r = np.concatenate([np.minimum(ri + 1, RESOLUTION_LEVELS - 1), ri])
+            cand_s = np.concatenate([si, np.minimum(si + 1, t_max)])
+            moved = np.concatenate([ri < RESOLUTION_LEVELS - 1, si < t_max])
+            who = np.concatenate([users, users])
+            res = levels[cand_r]
+            pixels = res**2
+            d, snr = sit.demand_fps[who], sit.snr_db[who]
+            bw_u = d * c.frame_bits * pixels / np.log2(1 + 10 ** (snr / 10))
+            comp_u = d * pixels * table.latency_s(cand_s, snr)
+            qoe_u = c.w_bitrate * (res / c.resolution[1]) ** 2 + c.w_similarity * table.ssim(
+                cand_s, snr
+            )
+            bw = cur.bandwidth_hz.sum() - cur.bandwidth_hz[who] + bw_u
+            comp = cur.compute_s.sum() - cur.compute_s[who] + comp_u
+            short_u = np.maximum(0.0, sit.threshold[who] - qoe_u)
+            reward = (
+                cur.qoe.sum()
+                - cur.qoe[who]
+                + qoe_u
+                - n
+                * (
+                    c.penalty_bandwidth * np.maximum(0, bw / sit.bandwidth_hz - 1)
+                    + c.penalty_compute * np.maximum(0, comp / sit.compute_s - 1)
+                )
+                - c.penalty_threshold * (cur.shortfall.sum() - cur.shortfall[who] + short_u)
+            )
+            reward = np.where(moved, reward, -np.inf)
+            best = int(np.argmax(reward))
+            if not reward[best] > cur.reward + 1e-12:
+                break
+            u = int(who[best])
+            ri[u], si[u] = cand_r[best], cand_s[best]
+            cur = evaluate_allocation(c, table, sit, levels[ri], si)
+        return env.encode_action(levels[ri], si)
+
+
+class CODIAgent(Agent):
+    """:class:`~semcom.qoe.codi.CODI` with the shared discount."""
+
+    name = "codi"
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int, **hyper: Any) -> None:
+        super().__init__(env, seed)
+        self.model = CODI(env, seed=seed, **{"gamma": GAMMA, **hyper})
+
+    def learn(self, total_steps: int) -> None:
+        self.model.learn(total_steps)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        return self.model.predict(obs, deterministic=True)[0]
+
+    def save(self, folder: Path) -> None:
+        self.model.save(folder / "policy.pt")
+
+    def load_weights(self, folder: Path) -> None:
+        self.model = CODI.load(folder / "policy.pt", self.env)
+
+
+class _SB3Agent(Agent):
+    """A stable-baselines3 algorithm with its defaults (``gamma`` shared)."""
+
+    algorithm: ClassVar[str]
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int, **hyper: Any) -> None:
+        super().__init__(env, seed)
+        import stable_baselines3
+
+        self._cls = getattr(stable_baselines3, self.algorithm)
+        try:
+            self.model = self._cls(
+                "MlpPolicy", env, seed=seed, device="cpu", verbose=0, **{"gamma": GAMMA, **hyper}
+            )
+        except TypeError as e:
+            raise SemcomError(f"unknown {self.algorithm} setting: {e}") from None
+
+    def learn(self, total_steps: int) -> None:
+        self.model.learn(total_timesteps=total_steps)
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        action, _ = self.model.predict(obs, deterministic=True)
+        return np.asarray(action, dtype=np.float32)
+
+    def save(self, folder: Path) -> None:
+        self.model.save(folder / "policy.zip")
+
+    def load_weights(self, folder: Path) -> None:
+        try:
+            self.model = self._cls.load(folder / "policy.zip", env=self.env, device="cpu")
+        except ValueError as e:  # SB3: spaces of the saved model and env differ
+            raise SemcomError(
+                f"the policy in {folder} does not fit this environment: {e}"
+            ) from None
+
+
+class SACAgent(_SB3Agent):
+    name = "sac"
+    algorithm = "SAC"
+
+
+class PPOAgent(_SB3Agent):
+    name = "ppo"
+    algorithm = "PPO"
+
+
+_CLASSES: dict[str, type[Agent]] = {
+    cls.name: cls for cls in (CODIAgent, SACAgent, PPOAgent, GreedyAgent, RandomAgent)
+}
+
+
+def make_agent(name: str, env: gym.Env[Any, Any], seed: int = 0, **hyper: Any) -> Agent:
+    """Build agent ``name`` (one of :data:`AGENTS`) on ``env``."""
+    if name not in _CLASSES:
+        raise SemcomError(f"unknown agent {name!r}; choose one of: {', '.join(AGENTS)}")
+    cls = _CLASSES[name]
+    if hyper and name in ("greedy", "random"):
+        raise SemcomError(f"the {name} agent takes no settings, got {', '.join(hyper)}")
+    return cls(env, seed, **hyper)
+
+
+def load_agent(folder: Path, env: QoEEnv) -> Agent:
+    """The agent a training run saved in ``folder`` (its ``meta.json`` names it)."""
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        raise SemcomError(f"{folder} holds no trained policy (no meta.json); see semcom qoe train")
+    meta = json.loads(meta_path.read_text())
+    agent = make_agent(meta["agent"], env, int(meta.get("seed", 0)))
+    agent.load_weights(folder)
+    return agent
