@@ -5,17 +5,20 @@ the decision by a few denoising steps conditioned on the state, and a double-Q c
 trained with clipped double-Q targets, tells it which decisions are worth more.
 
 - **Actor** (:class:`DiffusionActor`): ``x_K ~ N(0, I)``; for ``i = K..1`` a denoising MLP
-  ``eps(x_i, i, state)`` predicts the noise, ``x_0`` is estimated and clipped to [-1, 1],
-  and ``x_{i-1}`` is drawn from the DDPM posterior under a VP beta schedule (Diffusion-QL's
-  ``vp``: ``beta_min = 0.1``, ``beta_max = 10``, K = 5 by default). The last step adds
-  ``sigma(state) * z`` with a learned, state-dependent ``sigma``: its Gaussian entropy (a
-  lower bound of the policy's) is the entropy term.
+  ``eps(x_i, i, state)`` predicts the noise, ``x_0`` is estimated (softly held within
+  +-3) and ``x_{i-1}`` is drawn from the DDPM posterior under a VP beta schedule
+  (Diffusion-QL's ``vp``: ``beta_min = 0.1``, ``beta_max = 10``; K = 5 by default). The
+  last step adds ``sigma(state) * z`` with a learned, state-dependent ``sigma`` and the
+  action is ``tanh`` of the result (in (-1, 1); a hard clip there stopped every gradient
+  once the actions reached a corner, and the first version of this agent stuck there).
 - **Exploration / entropy as in D2SAC**: a soft actor-critic objective with an
-  automatically tuned temperature alpha towards the target entropy ``-|A|``; D2SAC's
-  entropy is that of its categorical head, ours that of the last denoising step (the
-  action here is continuous).
+  automatically tuned temperature alpha towards the target entropy ``-|A|``. D2SAC's
+  entropy is that of its categorical head; ours is the entropy of the last, squashed
+  Gaussian step (``sum(log sigma) + const + sum(log(1 - a^2))``, SAC's change of
+  variables), estimated on the sampled action.
 - **Critic**: two Q networks and their Polyak-averaged targets; the target is
-  ``r + gamma * (1 - done) * (min(Q1', Q2')(s', a') + alpha * H(s'))``.
+  ``r + gamma * (1 - done) * (min(Q1', Q2')(s', a') + alpha * H(s'))``, ``a'`` from the
+  Polyak-averaged target actor.
 - **Actor loss**: ``-min(Q1, Q2)(s, a(s)) - alpha * H(s)``, the gradient flowing through
   every denoising step (reparameterised).
 - **Decisions at evaluation** (``predict(obs, deterministic=True)``): the best of
@@ -53,6 +56,7 @@ from torch import nn
 from semcom.errors import SemcomError
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 0.5
+X0_BOUND = 3.0
 _HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
 
 
@@ -126,13 +130,19 @@ class DiffusionActor(nn.Module):
     def forward(
         self, state: torch.Tensor, explore: bool = True, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(action [B, A] in [-1, 1], log_std [B, A])``; ``explore`` adds last-step noise."""
+        """``(action [B, A] in (-1, 1), entropy [B])``; ``explore`` adds last-step noise.
+
+        The chain runs in an unbounded space (its x_0 estimates softly held within
+        +-3); the action is ``tanh`` of its output, so no gradient is ever cut by a clamp.
+        ``entropy`` is the last step's squashed-Gaussian entropy estimate (nats).
+        """
         b = state.shape[0]
         x = torch.randn(b, self.action_dim, generator=generator, device=state.device)
         for i in reversed(range(self.steps)):
             t = torch.full((b,), i, device=state.device, dtype=torch.long)
             eps = self.eps(torch.cat([x, self.time(t), state], dim=-1))
-            x0 = (self.sqrt_recip_abar[i] * x - self.sqrt_recipm1_abar[i] * eps).clamp(-1, 1)
+            x0 = self.sqrt_recip_abar[i] * x - self.sqrt_recipm1_abar[i] * eps
+            x0 = X0_BOUND * torch.tanh(x0 / X0_BOUND)
             x = self.coef_x0[i] * x0 + self.coef_xt[i] * x
             if i > 0:
                 noise = torch.randn(x.shape, generator=generator, device=x.device)
@@ -141,12 +151,9 @@ class DiffusionActor(nn.Module):
         if explore:
             noise = torch.randn(x.shape, generator=generator, device=x.device)
             x = x + log_std.exp() * noise
-        return x.clamp(-1, 1), log_std
-
-
-def entropy_of(log_std: torch.Tensor) -> torch.Tensor:
-    """Gaussian entropy (nats) of the last denoising step, ``[B, A] -> [B]``."""
-    return (log_std + _HALF_LOG_2PI_E).sum(-1)
+        action = torch.tanh(x)
+        entropy = (log_std + _HALF_LOG_2PI_E).sum(-1) + torch.log1p(-action.pow(2) + 1e-6).sum(-1)
+        return action, entropy
 
 
 class DoubleQ(nn.Module):
@@ -290,8 +297,8 @@ class CODI:
         s, a, r, s2, done = buffer.sample(h.batch_size)
         alpha = self.log_alpha.exp().detach()
         with torch.no_grad():
-            a2, log_std2 = self.actor_target(s2, explore=True, generator=self.gen)
-            q_next = torch.min(*self.critic_target(s2, a2)) + alpha * entropy_of(log_std2)
+            a2, entropy2 = self.actor_target(s2, explore=True, generator=self.gen)
+            q_next = torch.min(*self.critic_target(s2, a2)) + alpha * entropy2
             y = r + h.gamma * (1 - done) * q_next
         q1, q2 = self.critic(s, a)
         critic_loss = ((q1 - y) ** 2).mean() + ((q2 - y) ** 2).mean()
@@ -300,8 +307,7 @@ class CODI:
         self.critic_opt.step()
 
         self.critic.requires_grad_(False)
-        a_new, log_std = self.actor(s, explore=True, generator=self.gen)
-        entropy = entropy_of(log_std)
+        a_new, entropy = self.actor(s, explore=True, generator=self.gen)
         actor_loss = (-torch.min(*self.critic(s, a_new)) - alpha * entropy).mean()
         self.actor_opt.zero_grad(set_to_none=True)
         actor_loss.backward()
@@ -310,7 +316,7 @@ class CODI:
 
         alpha_loss = (self.log_alpha * (entropy.detach() - self.target_entropy)).mean()
         self.alpha_opt.zero_grad(set_to_none=True)
-        alpha_loss.backward()  # type: ignore[no-untyped-call]
+        alpha_loss.backward()
         self.alpha_opt.step()
 
         with torch.no_grad():
