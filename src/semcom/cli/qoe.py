@@ -114,6 +114,10 @@ def qoe_train(
             raise SemcomError(f"unknown agent {name!r}; choose one of: {', '.join(AGENTS)}")
     if seeds < 1:
         raise SemcomError(f"--seeds must be at least 1, got {seeds}")
+    if steps < 1:
+        raise SemcomError(f"--steps must be at least 1, got {steps}")
+    if window < 1:
+        raise SemcomError(f"--window must be at least 1, got {window}")
     if threads < 1:
         raise SemcomError(f"--threads must be at least 1, got {threads}")
     cfg = _config(users, quality_table, setting)

@@ -1,0 +1,87 @@
+"""``semcom qoe train | eval``: runs, summaries, JSON and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from semcom.cli.app import main
+from semcom.qoe import QoEConfig, config_hash
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(code: int, err: str, needle: str) -> None:
+    lines = [x for x in err.strip().splitlines() if x.strip()]
+    assert code == 2
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert needle in lines[0]
+
+
+def test_train_then_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(
+        capsys, "qoe", "train", "--agent", "codi,random", "--users", "3", "--steps", "30",
+        "--seeds", "2", "--window", "10", "--out", str(tmp_path), "--set", "compute_s=0.5",
+        "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    folders = out.split()
+    assert folders == [str(tmp_path / a / f"seed{s}") for a in ("codi", "random") for s in (0, 1)]
+    assert "config hash" in err
+    assert "reward / step" in err
+    meta = json.loads((tmp_path / "codi" / "seed1" / "meta.json").read_text())
+    assert meta["config"]["compute_s"] == 0.5
+    assert meta["config_hash"] == config_hash(QoEConfig(users=3, compute_s=0.5))
+    with (tmp_path / "codi" / "seed0" / "rewards.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == 3
+
+    code, out, err = _run(
+        capsys, "qoe", "eval", "--policy", str(tmp_path / "codi"), "--episodes", "2", "--json",
+        "--compute-scale", "0.5",
+    )  # fmt: skip
+    assert code == 0, err
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["policy"] for r in results] == [str(tmp_path / "codi" / f"seed{s}") for s in (0, 1)]
+    assert all(r["episodes"] == 2 and r["options"] == {"compute_scale": 0.5} for r in results)
+
+    code, out, err = _run(capsys, "qoe", "eval", "--policy", str(tmp_path / "random" / "seed0"),
+                          "--users", "6", "--episodes", "1")  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("reward per step ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["qoe", "train", "--agent", "dqn"], "unknown agent 'dqn'"),
+        (["qoe", "train", "--users", "1"], "users must be in 2..20"),
+        (["qoe", "train", "--set", "compute_s"], "--set takes KEY=VALUE"),
+        (["qoe", "train", "--set", "compute_s=0"], "compute_s must be > 0"),
+        (["qoe", "train", "--set", "colour=1"], "unknown QoE setting(s) colour"),
+        (["qoe", "train", "--steps", "0"], "steps must be at least 1"),
+        (["qoe", "train", "--quality-table", "missing.json"], "not found"),
+        (["qoe", "eval", "--policy", "nowhere"], "holds no trained policy"),
+    ],
+)
+def test_bad_input_is_one_line(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = _run(capsys, *argv, *(["--out", str(tmp_path)] if argv[1] == "train" else []))
+    _one_line_error(code, err, needle)
+
+
+def test_eval_refuses_another_user_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(capsys, "qoe", "train", "--agent", "codi", "--users", "2", "--steps", "5",
+                "--out", str(tmp_path), "--no-progress")[0] == 0  # fmt: skip
+    code, _, err = _run(capsys, "qoe", "eval", "--policy", str(tmp_path / "codi"), "--users", "4")
+    _one_line_error(code, err, "trained for 2 users")
