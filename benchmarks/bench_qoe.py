@@ -1,0 +1,140 @@
+"""CODI against SAC, PPO, greedy and random on ``semcom/QoE-v0``: issue 9's targets.
+
+``final`` (default 50k steps, 3 seeds, equal budgets, 10 users):
+
+- CODI's final reward >= 1.05x SAC's and >= PPO's (deterministic evaluation of each
+  trained policy on the same 20 fixed episodes; mean +- std over seeds);
+- wall time per 10k training steps per agent (one torch thread) and the median decision
+  latency per step (all N users decided at once).
+
+``budget``: does the learned policy use fewer diffusion steps when the compute budget
+shrinks? CODI (and the greedy heuristic) on two environments that differ only in
+``compute_s`` (the default and a quarter of it, or ``--compute-s A,B``), with the built-in
+quality table and with a real refiner profile (``--profile``, default the
+``zoo:gsc-cifar10-awgn`` profile in ``benchmarks/profiles/``); reports mean diffusion
+steps and resolution ratio of each evaluated policy.
+
+Runs are ``semcom qoe train`` runs (shared with the CLI, resumable)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py                 # final, 50k x 3
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --part budget --steps 10000 --seeds 1
+
+Every agent uses its published defaults (stable-baselines3's for SAC / PPO, GDMOPT's for
+CODI) and the same discount 0.95: the same (zero) tuning budget for all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from semcom.errors import SemcomError
+from semcom.qoe.agents import LEARNING_AGENTS, make_agent
+from semcom.qoe.config import QoEConfig, config_hash
+from semcom.qoe.env import QoEEnv
+from semcom.qoe.training import evaluate_policy, train_run
+
+PROFILE = Path(__file__).parent / "profiles" / "gsc-cifar10-awgn.json"
+
+
+def _ms(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def final(args: argparse.Namespace) -> None:
+    cfg = QoEConfig(users=args.users)
+    print(f"# final: {args.users} users, {args.steps} steps, {args.seeds} seeds, "
+          f"config hash {config_hash(cfg)}")  # fmt: skip
+    results: dict[str, list[dict[str, Any]]] = {}
+    walls: dict[str, list[float]] = {}
+    for agent in args.agents.split(","):
+        if agent in LEARNING_AGENTS:
+            runs = [
+                train_run(agent, cfg, args.steps, seed, args.out, progress=args.progress)
+                for seed in range(args.seeds)
+            ]
+            results[agent] = [r.evaluation for r in runs]
+            walls[agent] = [r.meta["s_per_10k_steps"] for r in runs]
+        else:
+            results[agent] = [
+                evaluate_policy(make_agent(agent, QoEEnv(cfg), seed=s), cfg)
+                for s in range(args.seeds)
+            ]
+    print("| agent | final reward / step | total QoE | diffusion steps | resolution | "
+          "s / 10k steps | decision latency (ms) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for agent, evs in results.items():
+        wall = f"{statistics.mean(walls[agent]):.0f}" if agent in walls else "-"
+        print(
+            f"| {agent} | {_ms([e['reward'] for e in evs])} | "
+            f"{statistics.mean(e['total_qoe'] for e in evs):.3f} | "
+            f"{statistics.mean(e['diffusion_steps'] for e in evs):.2f} | "
+            f"{statistics.mean(e['resolution'] for e in evs):.2f} | {wall} | "
+            f"{1e3 * statistics.median(e['decision_latency_s'] for e in evs):.2f} |"
+        )
+    mean = {a: statistics.mean(e["reward"] for e in evs) for a, evs in results.items()}
+    if {"codi", "sac"} <= set(mean):
+        print(f"CODI / SAC final reward: {mean['codi'] / mean['sac']:.3f} (target >= 1.05)")
+    if {"codi", "ppo"} <= set(mean):
+        print(f"CODI / PPO final reward: {mean['codi'] / mean['ppo']:.3f} (target >= 1.00)")
+
+
+def budget(args: argparse.Namespace) -> None:
+    base = QoEConfig(users=args.users)
+    budgets = [float(x) for x in args.compute_s.split(",")] if args.compute_s else None
+    tables: list[tuple[str, str | None]] = [("built-in table", None)]
+    if args.profile is not None:
+        tables.append((f"profile {args.profile.name}", str(args.profile)))
+    print(f"# budget: {args.users} users, {args.steps} steps, {args.seeds} seeds")
+    print("| quality table | compute_s | agent | diffusion steps | resolution | reward / step |")
+    print("|---|---|---|---|---|---|")
+    for label, table in tables:
+        for compute in budgets or [base.compute_s, base.compute_s / 4]:
+            cfg = QoEConfig(users=args.users, compute_s=compute, quality_table=table)
+            for agent in args.budget_agents.split(","):
+                if agent in LEARNING_AGENTS:
+                    evs = [
+                        train_run(agent, cfg, args.steps, s, args.out / "budget",
+                                  progress=args.progress).evaluation
+                        for s in range(args.seeds)
+                    ]  # fmt: skip
+                else:
+                    evs = [evaluate_policy(make_agent(agent, QoEEnv(cfg)), cfg)]
+                print(
+                    f"| {label} | {compute:g} | {agent} | "
+                    f"{_ms([e['diffusion_steps'] for e in evs])} | "
+                    f"{_ms([e['resolution'] for e in evs])} | {_ms([e['reward'] for e in evs])} |"
+                )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--part", choices=("final", "budget", "all"), default="final")
+    p.add_argument("--agents", default="codi,sac,ppo,greedy,random")
+    p.add_argument("--budget-agents", default="codi,greedy")
+    p.add_argument("--users", type=int, default=10)
+    p.add_argument("--steps", type=int, default=50_000)
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--compute-s", default=None, help="budgets to compare, e.g. 1.5,0.375")
+    p.add_argument("--profile", type=Path, default=PROFILE)
+    p.add_argument("--out", type=Path, default=Path("runs/bench-qoe"))
+    p.add_argument("--progress", action="store_true")
+    args = p.parse_args(argv)
+    try:
+        if args.part in ("final", "all"):
+            final(args)
+        if args.part in ("budget", "all"):
+            budget(args)
+    except SemcomError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
