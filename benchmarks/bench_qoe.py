@@ -5,7 +5,9 @@
 - CODI's final reward >= 1.05x SAC's and >= PPO's (deterministic evaluation of each
   trained policy on the same 20 fixed episodes; mean +- std over seeds);
 - wall time per 10k training steps per agent (one torch thread) and the median decision
-  latency per step (all N users decided at once).
+  latency per step (all N users decided at once);
+- ``--oracle``: how far from the best achievable each agent is, against an upper-bound
+  estimate (greedy's decision improved by coordinate ascent on a finer grid).
 
 ``budget``: does the learned policy use fewer diffusion steps when the compute budget
 shrinks? CODI (and the greedy heuristic) on two environments that differ only in
@@ -17,7 +19,7 @@ steps and resolution ratio of each evaluated policy.
 
 Runs are ``semcom qoe train`` runs (shared with the CLI, resumable)::
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py                 # final, 50k x 3
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --oracle        # final, 50k x 3
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --part budget --steps 10000 --seeds 1
 
 Every agent uses its published defaults (stable-baselines3's for SAC / PPO, GDMOPT's for
@@ -32,11 +34,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from semcom.errors import SemcomError
 from semcom.qoe.agents import LEARNING_AGENTS, make_agent
 from semcom.qoe.config import QoEConfig, config_hash
-from semcom.qoe.env import QoEEnv
-from semcom.qoe.training import evaluate_policy, train_run
+from semcom.qoe.env import QoEEnv, evaluate_allocation
+from semcom.qoe.training import EVAL_EPISODES, EVAL_SEED, evaluate_policy, train_run
 
 PROFILE = Path(__file__).parent / "profiles" / "gsc-cifar10-awgn.json"
 
@@ -45,6 +49,40 @@ def _ms(values: list[float]) -> str:
     if len(values) == 1:
         return f"{values[0]:.3f}"
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def oracle_reward(cfg: QoEConfig, episodes: int = EVAL_EPISODES) -> float:
+    """An upper-bound estimate: greedy's decision improved by coordinate ascent over a finer
+    grid (31 resolution levels x every step count, one user at a time, until no change
+    helps), on the evaluation episodes; mean reward per step."""
+    env = QoEEnv(cfg)
+    greedy = make_agent("greedy", env)
+    levels = np.linspace(*cfg.resolution, 31)
+    steps_all = np.arange(1, env.t_max + 1)
+    rewards = []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=EVAL_SEED + i)
+        done = False
+        while not done:
+            action = greedy.act(obs)
+            res, steps = env.decode_action(action)
+            sit = env.situation
+            best = evaluate_allocation(cfg, env.table, sit, res, steps).reward
+            changed = True
+            while changed:
+                changed = False
+                for u in range(cfg.users):
+                    for r in levels:
+                        for k in steps_all:
+                            r2, k2 = res.copy(), steps.copy()
+                            r2[u], k2[u] = r, k
+                            value = evaluate_allocation(cfg, env.table, sit, r2, k2).reward
+                            if value > best + 1e-9:
+                                best, res, steps, changed = value, r2, k2, True
+            rewards.append(best)
+            obs, _, terminated, truncated, _ = env.step(action)
+            done = terminated or truncated
+    return float(np.mean(rewards))
 
 
 def final(args: argparse.Namespace) -> None:
@@ -83,6 +121,11 @@ def final(args: argparse.Namespace) -> None:
         print(f"CODI / SAC final reward: {mean['codi'] / mean['sac']:.3f} (target >= 1.05)")
     if {"codi", "ppo"} <= set(mean):
         print(f"CODI / PPO final reward: {mean['codi'] / mean['ppo']:.3f} (target >= 1.00)")
+    if args.oracle:
+        bound = oracle_reward(cfg)
+        print(f"upper-bound estimate (greedy + coordinate ascent): {bound:.3f} per step")
+        for agent, m in mean.items():
+            print(f"  {agent}: {m / bound:.3f} of it")
 
 
 def budget(args: argparse.Namespace) -> None:
@@ -131,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path, default=PROFILE)
     p.add_argument("--out", type=Path, default=Path("runs/bench-qoe"))
     p.add_argument("--progress", action="store_true")
+    p.add_argument("--oracle", action="store_true", help="also the upper-bound estimate (minutes)")
     args = p.parse_args(argv)
     try:
         if args.part in ("final", "all"):

@@ -51,6 +51,8 @@ def test_list_names_every_recipe(capsys: pytest.CaptureFixture[str]) -> None:
         "001-fig9-10",
         "001-fig11-12",
         "001-fig13",
+        "002-fig4a",
+        "002-fig4b",
         "003-fig4",
         "003-fig5",
         "003-fig6",
