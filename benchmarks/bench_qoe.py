@@ -6,8 +6,8 @@
   trained policy on the same 20 fixed episodes; mean +- std over seeds);
 - wall time per 10k training steps per agent (one torch thread) and the median decision
   latency per step (all N users decided at once);
-- ``--oracle``: how far from the best achievable each agent is, against an upper-bound
-  estimate (greedy's decision improved by coordinate ascent on a finer grid).
+- ``--oracle``: each agent against a local-search reference (greedy's decision improved
+  by coordinate ascent on a finer grid; a local optimum, not a bound).
 
 ``budget``: does the learned policy use fewer diffusion steps when the compute budget
 shrinks? CODI (and the greedy heuristic) on two environments that differ only in
@@ -52,9 +52,10 @@ def _ms(values: list[float]) -> str:
 
 
 def oracle_reward(cfg: QoEConfig, episodes: int = EVAL_EPISODES) -> float:
-    """An upper-bound estimate: greedy's decision improved by coordinate ascent over a finer
-    grid (31 resolution levels x every step count, one user at a time, until no change
-    helps), on the evaluation episodes; mean reward per step."""
+    """A local-search reference: greedy's decision improved by coordinate ascent over a
+    finer grid (31 resolution levels x every step count, one user at a time, until no
+    change helps), on the evaluation episodes; mean reward per step. A local optimum, not
+    a bound (CODI's policy beat it)."""
     env = QoEEnv(cfg)
     greedy = make_agent("greedy", env)
     levels = np.linspace(*cfg.resolution, 31)
@@ -123,7 +124,7 @@ def final(args: argparse.Namespace) -> None:
         print(f"CODI / PPO final reward: {mean['codi'] / mean['ppo']:.3f} (target >= 1.00)")
     if args.oracle:
         bound = oracle_reward(cfg)
-        print(f"upper-bound estimate (greedy + coordinate ascent): {bound:.3f} per step")
+        print(f"local-search reference (greedy + coordinate ascent): {bound:.3f} per step")
         for agent, m in mean.items():
             print(f"  {agent}: {m / bound:.3f} of it")
 
@@ -174,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path, default=PROFILE)
     p.add_argument("--out", type=Path, default=Path("runs/bench-qoe"))
     p.add_argument("--progress", action="store_true")
-    p.add_argument("--oracle", action="store_true", help="also the upper-bound estimate (minutes)")
+    p.add_argument(
+        "--oracle", action="store_true", help="also the local-search reference (minutes)"
+    )
     args = p.parse_args(argv)
     try:
         if args.part in ("final", "all"):
