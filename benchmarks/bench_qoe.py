@@ -175,9 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path, default=PROFILE)
     p.add_argument("--out", type=Path, default=Path("runs/bench-qoe"))
     p.add_argument("--progress", action="store_true")
-    p.add_argument(
-        "--oracle", action="store_true", help="also the local-search reference (minutes)"
-    )
+    p.add_argument("--oracle", action="store_true", help="also the local-search reference")
     args = p.parse_args(argv)
     try:
         if args.part in ("final", "all"):
