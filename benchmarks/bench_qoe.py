@@ -145,7 +145,7 @@ def budget(args: argparse.Namespace) -> None:
             for agent in args.budget_agents.split(","):
                 if agent in LEARNING_AGENTS:
                     evs = [
-                        train_run(agent, cfg, args.steps, s, args.out / "budget",
+                        train_run(agent, cfg, args.steps, s, args.out / "budget" / config_hash(cfg),
                                   progress=args.progress).evaluation
                         for s in range(args.seeds)
                     ]  # fmt: skip
