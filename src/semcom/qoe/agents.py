@@ -32,7 +32,13 @@ import numpy as np
 
 from semcom.errors import SemcomError
 from semcom.qoe.codi import CODI
-from semcom.qoe.env import QoEEnv, Situation, evaluate_allocation
+from semcom.qoe.env import (
+    QoEEnv,
+    Situation,
+    evaluate_allocation,
+    penalised_reward,
+    user_costs,
+)
 
 AGENTS = ("codi", "sac", "ppo", "greedy", "random")
 LEARNING_AGENTS = ("codi", "sac", "ppo")
@@ -127,27 +133,15 @@ class GreedyAgent(Agent):
             cand_s = np.concatenate([si, np.minimum(si + 1, t_max)])
             moved = np.concatenate([ri < RESOLUTION_LEVELS - 1, si < t_max])
             who = np.concatenate([users, users])
-            res = levels[cand_r]
-            pixels = res**2
-            d, snr = sit.demand_fps[who], sit.snr_db[who]
-            bw_u = d * c.frame_bits * pixels / np.log2(1 + 10 ** (snr / 10))
-            comp_u = d * pixels * table.latency_s(cand_s, snr)
-            qoe_u = c.w_bitrate * (res / c.resolution[1]) ** 2 + c.w_similarity * table.ssim(
-                cand_s, snr
-            )
-            bw = cur.bandwidth_hz.sum() - cur.bandwidth_hz[who] + bw_u
-            comp = cur.compute_s.sum() - cur.compute_s[who] + comp_u
+            bw_u, comp_u, qoe_u = user_costs(c, table, sit, levels[cand_r], cand_s, who)
             short_u = np.maximum(0.0, sit.threshold[who] - qoe_u)
-            reward = (
-                cur.qoe.sum()
-                - cur.qoe[who]
-                + qoe_u
-                - n
-                * (
-                    c.penalty_bandwidth * np.maximum(0, bw / sit.bandwidth_hz - 1)
-                    + c.penalty_compute * np.maximum(0, comp / sit.compute_s - 1)
-                )
-                - c.penalty_threshold * (cur.shortfall.sum() - cur.shortfall[who] + short_u)
+            reward = penalised_reward(
+                c,
+                sit,
+                cur.qoe.sum() - cur.qoe[who] + qoe_u,
+                cur.bandwidth_hz.sum() - cur.bandwidth_hz[who] + bw_u,
+                cur.compute_s.sum() - cur.compute_s[who] + comp_u,
+                cur.shortfall.sum() - cur.shortfall[who] + short_u,
             )
             reward = np.where(moved, reward, -np.inf)
             best = int(np.argmax(reward))

@@ -88,6 +88,52 @@ class Situation:
     compute_s: float
 
 
+def user_costs(
+    config: QoEConfig,
+    table: QualityTable,
+    situation: Situation,
+    resolution: np.ndarray,
+    steps: np.ndarray,
+    users: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(bandwidth_hz, compute_s, qoe)`` of each user's decision (module docstring).
+
+    ``resolution`` ``[M]`` float and ``steps`` ``[M]`` int are the decisions of the users
+    ``users`` ``[M]`` (indices into the situation; default all N users, M = N).
+    """
+    c = config
+    res = np.asarray(resolution, dtype=np.float64)
+    k = np.asarray(steps, dtype=np.int64)
+    idx = slice(None) if users is None else users
+    demand, snr = situation.demand_fps[idx], situation.snr_db[idx]
+    pixels = res**2
+    bandwidth = demand * c.frame_bits * pixels / np.log2(1.0 + 10.0 ** (snr / 10.0))
+    compute = demand * pixels * table.latency_s(k, snr)
+    qoe = c.w_bitrate * (res / c.resolution[1]) ** 2 + c.w_similarity * table.ssim(k, snr)
+    return bandwidth, compute, qoe
+
+
+def penalised_reward(
+    config: QoEConfig,
+    situation: Situation,
+    qoe_total: Any,
+    bandwidth_total: Any,
+    compute_total: Any,
+    shortfall_total: Any,
+) -> Any:
+    """``sum QoE - N (p_bw bw_over + p_c c_over) - p_q sum shortfall`` from the totals
+    (floats, or arrays of alternatives, which broadcast)."""
+    c = config
+    bw_over = np.maximum(0.0, bandwidth_total / situation.bandwidth_hz - 1.0)
+    c_over = np.maximum(0.0, compute_total / situation.compute_s - 1.0)
+    n = len(situation.snr_db)
+    return (
+        qoe_total
+        - n * (c.penalty_bandwidth * bw_over + c.penalty_compute * c_over)
+        - c.penalty_threshold * shortfall_total
+    )
+
+
 def evaluate_allocation(
     config: QoEConfig,
     table: QualityTable,
@@ -96,24 +142,17 @@ def evaluate_allocation(
     steps: np.ndarray,
 ) -> Allocation:
     """QoE, resource use and reward of ``(resolution, steps)`` in ``situation``."""
-    c = config
     res = np.asarray(resolution, dtype=np.float64)
     k = np.asarray(steps, dtype=np.int64)
-    pixels = res**2
-    bitrate = situation.demand_fps * c.frame_bits * pixels
-    spectral = np.log2(1.0 + 10.0 ** (situation.snr_db / 10.0))
-    bandwidth = bitrate / spectral
-    compute = situation.demand_fps * pixels * table.latency_s(k, situation.snr_db)
-    similarity = table.ssim(k, situation.snr_db)
-    qoe = c.w_bitrate * (res / c.resolution[1]) ** 2 + c.w_similarity * similarity
-    bw_over = max(0.0, float(bandwidth.sum()) / situation.bandwidth_hz - 1.0)
-    c_over = max(0.0, float(compute.sum()) / situation.compute_s - 1.0)
+    bandwidth, compute, qoe = user_costs(config, table, situation, res, k)
+    bw_total, c_total = float(bandwidth.sum()), float(compute.sum())
+    bw_over = max(0.0, bw_total / situation.bandwidth_hz - 1.0)
+    c_over = max(0.0, c_total / situation.compute_s - 1.0)
     shortfall = np.maximum(0.0, situation.threshold - qoe)
-    n = len(res)
-    reward = (
-        float(qoe.sum())
-        - n * (c.penalty_bandwidth * bw_over + c.penalty_compute * c_over)
-        - c.penalty_threshold * float(shortfall.sum())
+    reward = float(
+        penalised_reward(
+            config, situation, float(qoe.sum()), bw_total, c_total, float(shortfall.sum())
+        )
     )
     return Allocation(res, k, qoe, bandwidth, compute, bw_over, c_over, shortfall, reward)
 
