@@ -2,7 +2,7 @@
 
 An :class:`Agent` learns by stepping the environment it was built on
 (``learn(total_steps)``), decides (``act(obs) -> action [2N] float32``), and saves
-itself into a folder (``save(folder)`` / :func:`load_agent`). SAC and PPO are
+itself into a folder (``save(folder)`` / ``load_weights(folder)``). SAC and PPO are
 stable-baselines3's, with their published defaults except the discount, which every
 learning agent shares (``gamma``); CODI is :mod:`semcom.qoe.codi`.
 
@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -234,14 +233,3 @@ def make_agent(name: str, env: gym.Env[Any, Any], seed: int = 0, **hyper: Any) -
     if hyper and name in ("greedy", "random"):
         raise SemcomError(f"the {name} agent takes no settings, got {', '.join(hyper)}")
     return cls(env, seed, **hyper)
-
-
-def load_agent(folder: Path, env: QoEEnv) -> Agent:
-    """The agent a training run saved in ``folder`` (its ``meta.json`` names it)."""
-    meta_path = folder / "meta.json"
-    if not meta_path.is_file():
-        raise SemcomError(f"{folder} holds no trained policy (no meta.json); see semcom qoe train")
-    meta = json.loads(meta_path.read_text())
-    agent = make_agent(meta["agent"], env, int(meta.get("seed", 0)))
-    agent.load_weights(folder)
-    return agent

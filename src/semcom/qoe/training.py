@@ -42,7 +42,7 @@ import torch
 
 from semcom import __version__
 from semcom.errors import SemcomError
-from semcom.qoe.agents import Agent, load_agent, make_agent
+from semcom.qoe.agents import Agent, make_agent
 from semcom.qoe.config import QoEConfig, config_hash
 from semcom.qoe.env import QoEEnv
 from semcom.train.progress import make_progress
@@ -274,4 +274,6 @@ def load_run(folder: Path, config: QoEConfig | None = None) -> tuple[Agent, QoEC
             f"the {meta['agent']} policy in {folder} was trained for {trained.users} users; "
             f"got {cfg.users} (train one for that many users)"
         )
-    return load_agent(folder, QoEEnv(cfg)), cfg
+    agent = make_agent(meta["agent"], QoEEnv(cfg), int(meta.get("seed", 0)))
+    agent.load_weights(folder)
+    return agent, cfg
