@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -122,7 +123,12 @@ class QoEConfig:
             )
 
     def table(self) -> QualityTable:
-        """The quality table (loaded from ``quality_table`` or the default)."""
+        """The quality table (loaded from ``quality_table`` or the default), read once per
+        configuration: validation, ``t_max``, the hash and the environment share it."""
+        return self._table
+
+    @functools.cached_property
+    def _table(self) -> QualityTable:
         return QualityTable.load(self.quality_table)
 
     @property
