@@ -192,3 +192,46 @@ def test_uplink_bad_arguments_raise(kwargs: dict[str, object]) -> None:
 def test_unknown_detector_names_allowed_values() -> None:
     with pytest.raises(SemcomError, match=r"zf.*mmse"):
         create_channel("mu-mimo", detector="ml")
+
+
+def test_no_fading_is_identity_at_high_snr_and_draws_no_matrix() -> None:
+    x = normalize_power(complex_normal((6, 16), CPU, _gen(20)))
+    for detector in ("zf", "mmse"):
+        ch = MultiUserMIMO(detector=detector, fading="none")
+        y, csi = ch(x, 200.0, _gen(21))
+        torch.testing.assert_close(y, x, rtol=0.0, atol=1e-5)
+        torch.testing.assert_close(csi, torch.ones_like(csi), rtol=0.0, atol=1e-5)
+    # Only the noise is drawn: the same generator state gives the AWGN noise draw.
+    y, _ = MultiUserMIMO(fading="none")(x, 10.0, _gen(22))
+    noise = complex_normal((2, 3, 16), CPU, _gen(22)).reshape(6, 16) * 10 ** (-10 / 20)
+    torch.testing.assert_close(y - x, noise, rtol=1e-4, atol=1e-5)
+    # ... so with ZF, H = I is the AWGN channel, noise realisation included.
+    y_awgn, _ = create_channel("awgn")(x, 10.0, _gen(22))
+    torch.testing.assert_close(y, y_awgn, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("detector", ["zf", "mmse"])
+def test_no_fading_noise_statistics_are_per_user_awgn(detector: str) -> None:
+    groups, k = 4000, 16
+    snr_db = torch.tensor([0.0, 10.0, 20.0])
+    x = normalize_power(complex_normal((3 * groups, k), CPU, _gen(23)))
+    ch = create_channel("mu-mimo", detector=detector, fading="none")
+    y, csi = ch(x, snr_db.repeat(groups), _gen(24))
+    p = 10 ** (snr_db / 10)
+    gain = torch.ones(3) if detector == "zf" else p / (p + 1)
+    torch.testing.assert_close(csi[:3, 0].real, gain, rtol=1e-5, atol=1e-6)
+    err = (y - gain.repeat(groups).unsqueeze(1) * x).reshape(groups, 3, k)
+    var = err.abs().pow(2).mean(dim=(0, 2))
+    # ZF: y = x + n / sqrt(p); MMSE: y = p/(p+1) x + sqrt(p)/(p+1) n.
+    expected = 1 / p if detector == "zf" else p / (p + 1) ** 2
+    torch.testing.assert_close(var, expected, rtol=0.03, atol=0.0)
+    assert abs(err.mean().item()) < 0.01
+
+
+def test_fading_option_is_checked_and_shown() -> None:
+    with pytest.raises(SemcomError, match=r"rayleigh.*none"):
+        MultiUserMIMO(fading="rician")
+    with pytest.raises(SemcomError, match="antennas"):
+        MultiUserMIMO(n_users=3, n_antennas=2, detector="mmse", fading="none")
+    assert "fading='none'" in repr(MultiUserMIMO(fading="none"))
+    assert MultiUserMIMO().fading == "rayleigh"

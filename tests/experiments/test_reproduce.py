@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,9 @@ def test_list_names_every_recipe(capsys: pytest.CaptureFixture[str]) -> None:
         "002-fig4a",
         "002-fig4b",
         "003-fig4",
+        "003-fig4cd",
         "003-fig5",
+        "003-fig5cd",
         "003-fig6",
         "003-fig7",
         "003-table1",
@@ -89,6 +92,61 @@ def test_paper003_recipes_write_csv_and_png(
     assert measured >= {("GSC", "4", "1"), ("NGF", "0", "1"), ("GSC", "1", "8")}
     for stem in ("fig4", "fig6", "fig7", "table1"):
         assert (out / f"{stem}.png").stat().st_size > 1000
+
+
+def test_mu_gsc_fig4cd_writes_mean_and_per_user_csv_and_png(
+    tiny_link: Path,
+    trained_checkpoint: Path,
+    rgb_npz: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "mu"
+    code = main(
+        [
+            "reproduce", "003-fig4cd", "--channel", "awgn,rayleigh-block",
+            "--link", f"awgn={tiny_link}", "--link", f"rayleigh-block={tiny_link}",
+            "--data", f"npz:{rgb_npz}", "--limit", "8", "--seed", "3",
+            "--out", str(out), "--device", "cpu", "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    with (out / "fig4cd.csv").open() as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    snrs = {0.0, 5.0, 10.0, 15.0}
+    expected = {("MU-GSC", "awgn"), ("MU-NGF", "awgn")} | {
+        (m, "rayleigh-block") for m in ("MU-GSC", "MU-NGF", "MU-GSC (MMSE)", "MU-NGF (MMSE)")
+    }
+    got = [(r["method"], r["channel"], float(r["snr_db"])) for r in rows]
+    assert sorted(got) == sorted((m, c, s) for m, c in expected for s in snrs)
+    assert all(math.isfinite(float(r["psnr_db"])) and float(r["psnr_db"]) > 0 for r in rows)
+    assert {r["n_images"] for r in rows} == {"6"}  # 8 images cut to 2 groups of 3 users
+    with (out / "fig4cd_users.csv").open() as f:
+        users = list(csv.DictReader(f))
+    assert len(users) == 3 * len(rows)
+    assert {(u["user"], u["n_images"]) for u in users} == {("1", "2"), ("2", "2"), ("3", "2")}
+    assert {(u["channel"], u["fading"]) for u in users} == {
+        ("awgn", "none"), ("rayleigh-block", "rayleigh")
+    }  # fmt: skip
+    # the mean row is the mean of its three users (equal numbers of images)
+    first = [
+        u for u in users if (u["method"], u["channel"], u["snr_db"]) == ("MU-GSC", "awgn", "0.0")
+    ]
+    mean = sum(float(u["psnr_db"]) for u in first) / 3
+    assert float(rows[0]["psnr_db"]) == pytest.approx(mean, rel=1e-5)
+    assert (out / "fig4cd.png").stat().st_size > 1000
+
+
+def test_mu_gsc_needs_one_image_per_user(
+    rgb_npz: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "reproduce", "003-fig4cd", "--channel", "awgn", "--link", f"awgn={tmp_path}/x.pt",
+        "--data", f"npz:{rgb_npz}", "--limit", "2", "--out", str(tmp_path), "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 2
+    assert "MU-GSC needs at least 3 images (one per user), got 2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -128,6 +186,21 @@ def test_fig5_without_lpips_weights_exits_2_with_the_reason(
     err = capsys.readouterr().err
     assert code == 2
     assert "003-fig5 needs LPIPS weights" in err
+
+
+def test_fig5cd_without_lpips_weights_exits_2_with_the_reason(
+    rgb_npz: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEMCOM_LPIPS_WEIGHTS", str(tmp_path / "none"))
+    never = tmp_path / "never-loaded.pt"  # the weights are checked before any model
+    code = _reproduce("003-fig5cd", never, never, rgb_npz, tmp_path / "rep")
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "003-fig5cd needs LPIPS weights" in err
+    assert not (tmp_path / "rep" / "fig5cd.csv").exists()
 
 
 def test_a_codec_checkpoint_is_not_a_link(

@@ -33,6 +33,9 @@ from semcom.registry import CHANNELS
 #: Multi-user detectors accepted by :func:`uplink` and :class:`MultiUserMIMO`.
 DETECTORS: tuple[str, ...] = ("zf", "mmse")
 
+#: Channel matrices :class:`MultiUserMIMO` can use: i.i.d. Rayleigh, or none (``H = I``).
+FADINGS: tuple[str, ...] = ("rayleigh", "none")
+
 
 def _check_detector(detector: str, n_antennas: int, n_users: int) -> None:
     if detector not in DETECTORS:
@@ -68,6 +71,30 @@ def rayleigh_mimo(
         torch.Size([4, 3, 2])
     """
     return complex_normal((batch, n_antennas, n_users), torch.device(device), generator)
+
+
+def identity_mimo(
+    batch: int, n_antennas: int, n_users: int, device: torch.device | str = "cpu"
+) -> torch.Tensor:
+    """No fading: user ``i`` reaches antenna ``i`` only, with unit gain (``H = I``).
+
+    Args:
+        batch: number of matrices ``B``.
+        n_antennas: receive antennas ``M`` (``>= K`` for every user to be heard).
+        n_users: single-antenna users ``K``.
+        device: where the matrices live.
+
+    Returns:
+        ``[B, M, K] complex64``: ``torch.eye(M, K)`` for every example (an expanded view).
+
+    Example:
+        >>> identity_mimo(2, 3, 3)[0].real
+        tensor([[1., 0., 0.],
+                [0., 1., 0.],
+                [0., 0., 1.]])
+    """
+    eye = torch.eye(n_antennas, n_users, dtype=torch.complex64, device=torch.device(device))
+    return eye.expand(batch, n_antennas, n_users)
 
 
 def uplink(
@@ -150,8 +177,11 @@ class MultiUserMIMO(Channel):
     Consecutive groups of ``n_users`` examples of a batch transmit at the same time:
     example ``b`` is user ``b % K`` of group ``b // K``, received at its own SNR
     ``snr_db[b]`` (see :func:`uplink`). Each group sees its own i.i.d. Rayleigh
-    matrix ``H: [M, K]``. If ``B`` is not a multiple of ``K`` the last group is padded
-    with silent users (zero symbols at 0 dB) whose outputs are dropped.
+    matrix ``H: [M, K]`` (``fading="rayleigh"``, the default), or ``H = I``
+    (``fading="none"``: user ``i`` reaches antenna ``i`` alone with unit gain, so with ZF
+    each user sees exactly an AWGN channel at its SNR, and MMSE adds its bias
+    ``p / (p + 1)``). If ``B`` is not a multiple of ``K`` the last group is padded with
+    silent users (zero symbols at 0 dB) whose outputs are dropped.
 
     ``forward(x, snr_db, generator)``: ``x: [B, k] complex64``, ``snr_db`` float or
     ``[B] float32`` (dB) -> ``(y, csi)``, both ``[B, k] complex64``: ``y`` the detected
@@ -161,6 +191,8 @@ class MultiUserMIMO(Channel):
         n_users: users per group ``K`` (>= 1).
         n_antennas: receive antennas ``M`` (>= 1).
         detector: ``"zf"`` (needs ``M >= K``) or ``"mmse"``.
+        fading: ``"rayleigh"`` (i.i.d. CN(0, 1) entries, a new ``H`` per group) or
+            ``"none"`` (``H = I``, see :func:`identity_mimo`; needs ``M >= K``).
 
     Example:
         >>> import torch
@@ -172,23 +204,38 @@ class MultiUserMIMO(Channel):
 
     name = "mu-mimo"
 
-    def __init__(self, n_users: int = 3, n_antennas: int = 3, detector: str = "zf") -> None:
+    def __init__(
+        self,
+        n_users: int = 3,
+        n_antennas: int = 3,
+        detector: str = "zf",
+        fading: str = "rayleigh",
+    ) -> None:
         super().__init__()
         if n_users < 1 or n_antennas < 1:
             raise SemcomError(
                 f"mu-mimo needs n_users >= 1 and n_antennas >= 1, got {n_users}, {n_antennas}"
             )
         _check_detector(detector, n_antennas, n_users)
+        if fading not in FADINGS:
+            raise SemcomError(f"unknown fading {fading!r}; choose one of: {', '.join(FADINGS)}")
+        if fading == "none" and n_antennas < n_users:
+            raise SemcomError(
+                f"fading='none' gives each user its own antenna, so it needs at least as many "
+                f"antennas as users, got {n_antennas} antennas for {n_users} users"
+            )
         self.n_users = n_users
         self.n_antennas = n_antennas
         self.detector = detector
+        self.fading = fading
 
     def transmit(
         self, x: torch.Tensor, snr_db: torch.Tensor, generator: torch.Generator | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``x: [B, k] complex64``, ``snr_db: [B] float32`` -> ``(y, csi)``, ``[B, k]``.
 
-        Draws all groups' ``H`` first, then the noise, from ``generator``.
+        Draws all groups' ``H`` first (``fading="rayleigh"``; none with ``"none"``), then
+        the noise, from ``generator``.
 
         Example:
             >>> import torch
@@ -206,7 +253,10 @@ class MultiUserMIMO(Channel):
         if pad:
             x = torch.cat([x, x.new_zeros(pad, k)])
             snr = torch.cat([snr, snr.new_zeros(pad)])
-        h = rayleigh_mimo(groups, self.n_antennas, n_users, x.device, generator)
+        if self.fading == "none":
+            h = identity_mimo(groups, self.n_antennas, n_users, x.device)
+        else:
+            h = rayleigh_mimo(groups, self.n_antennas, n_users, x.device, generator)
         x_hat, gain = uplink(
             x.reshape(groups, n_users, k),
             snr.reshape(groups, n_users),
@@ -220,4 +270,7 @@ class MultiUserMIMO(Channel):
 
     def extra_repr(self) -> str:
         """Show the configuration in ``repr``."""
-        return f"n_users={self.n_users}, n_antennas={self.n_antennas}, detector={self.detector!r}"
+        return (
+            f"n_users={self.n_users}, n_antennas={self.n_antennas}, "
+            f"detector={self.detector!r}, fading={self.fading!r}"
+        )

@@ -87,13 +87,21 @@ def figure4_rows(
 
 
 def plot_per_channel(
-    rows: list[SweepRow], metric: str, ylabel: str, path: Path, title: str
+    rows: list[SweepRow],
+    metric: str,
+    ylabel: str,
+    path: Path,
+    title: str,
+    titles: dict[str, str] | None = None,
 ) -> Path:
-    """One panel per channel, one line per method, ``metric`` (a SweepRow field) vs SNR."""
+    """One panel per channel, one line per method, ``metric`` (a SweepRow field) vs SNR;
+    ``titles``: channel -> panel title (default :data:`CHANNEL_TITLES`)."""
     channels = list(dict.fromkeys(r.channel for r in rows))
     fig, axes = plt.subplots(1, len(channels), figsize=(5.2 * len(channels), 4), dpi=120)
     axes = [axes] if len(channels) == 1 else list(axes)
     styles = {"GSC": "-o", "NGF": "--s", "DeepJSCC": "-.^", "JPEG+LDPC+QAM": ":d"}
+    styles |= {"MU-GSC": "-o", "MU-NGF": "--s", "MU-GSC (MMSE)": "-v", "MU-NGF (MMSE)": "--v"}
+    titles = CHANNEL_TITLES if titles is None else titles
     for ax, channel in zip(axes, channels, strict=True):
         for method in dict.fromkeys(r.method for r in rows if r.channel == channel):
             pts = sorted(
@@ -103,7 +111,7 @@ def plot_per_channel(
             )
             ax.plot([p[0] for p in pts], [p[1] for p in pts], styles.get(method, "-x"),
                     label=method, markersize=4)  # fmt: skip
-        ax.set_title(CHANNEL_TITLES.get(channel, channel), fontsize=9)
+        ax.set_title(titles.get(channel, channel), fontsize=9)
         ax.set_xlabel("SNR (dB)")
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)

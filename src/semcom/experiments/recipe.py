@@ -109,6 +109,7 @@ import semcom.experiments.p001_fig9_10  # noqa: E402
 import semcom.experiments.p001_fig11_12  # noqa: E402
 import semcom.experiments.p002_fig4  # noqa: E402
 import semcom.experiments.p003_fig4  # noqa: E402
+import semcom.experiments.p003_fig4cd  # noqa: E402
 import semcom.experiments.p003_fig5  # noqa: E402
 import semcom.experiments.p003_fig6  # noqa: E402
 import semcom.experiments.p003_fig7  # noqa: E402
