@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -21,10 +22,12 @@ from rich.markup import escape
 from semcom.cli import (
     demo,
     fl,
+    loadtest,
     models,
     qoe,
     refiner_profile,
     reproduce,
+    serve,
     sweep,
     train,
     train_classifier,
@@ -53,6 +56,8 @@ app.command("demo")(demo.demo_command)
 app.command("models")(models.models_command)
 app.command("transmit")(transmit.transmit_command)
 app.command("reproduce")(reproduce.reproduce_command)
+app.command("serve")(serve.serve_command)
+app.command("loadtest")(loadtest.loadtest_command)
 app.add_typer(zoo.zoo_app, name="zoo")
 app.add_typer(fl.fl_app, name="fl")
 app.add_typer(twin.twin_app, name="twin")
@@ -89,11 +94,23 @@ _USAGE_ERRORS: tuple[type[Exception], ...] = tuple(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI on ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    return _run(app, "semcom", argv)
+
+
+def run_single(command: Callable[..., Any], prog_name: str, argv: list[str] | None) -> int:
+    """Run one subcommand as a console script of its own (``semcom-serve``, ...), with the
+    same one-line errors as :func:`main`."""
+    single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    single.command()(command)
+    return _run(single, prog_name, argv)
+
+
+def _run(typer_app: typer.Typer, prog_name: str, argv: list[str] | None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _warning
-            result = app(args=args, prog_name="semcom", standalone_mode=False)
+            result = typer_app(args=args, prog_name=prog_name, standalone_mode=False)
     except SemcomError as e:
         return _error(str(e))
     except typer.Exit as e:
