@@ -169,13 +169,21 @@ class RequestMetrics:
 # -- the application ------------------------------------------------------------------
 
 
+_UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
+def _is_union_tag(part: object) -> bool:
+    """Whether a pydantic error location part names a union member, not a field."""
+    return isinstance(part, str) and (part in _UNION_TAGS or "[" in part or "-" in part)
+
+
 def _first_error(exc: RequestValidationError) -> tuple[str, str]:
     """``(field, message)`` of the first pydantic error, the field as a dotted path."""
     errors = exc.errors()
     if not errors:
         return "body", "invalid request"
     err = errors[0]
-    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    loc = [str(p) for p in err.get("loc", ()) if p != "body" and not _is_union_tag(p)]
     if err.get("type") == "json_invalid":
         return "body", "the body is not valid JSON"
     field = ".".join(loc) or "body"

@@ -69,12 +69,14 @@ def parse_symbols(value: ComplexPayload, field: str) -> np.ndarray:
         arr = np.frombuffer(raw, dtype="<c8").astype(np.complex64)
     else:
         try:
-            pairs = np.asarray(value, dtype=np.float32)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow -> inf, refused below
+                pairs = np.asarray(value, dtype=np.float32)
         except (TypeError, ValueError):
             raise PayloadError(field, f"{field} must be a list of [re, im] pairs") from None
         if pairs.ndim != 2 or pairs.shape[1] != 2:
             raise PayloadError(field, f"{field} must be a list of [re, im] pairs")
-        arr = (pairs[:, 0] + 1j * pairs[:, 1]).astype(np.complex64)
+        with np.errstate(invalid="ignore"):
+            arr = (pairs[:, 0] + 1j * pairs[:, 1]).astype(np.complex64)
     if arr.size == 0:
         raise PayloadError(field, f"{field} is empty")
     if not np.isfinite(arr.view(np.float32)).all():
