@@ -6,6 +6,7 @@ import base64
 import concurrent.futures
 import io
 import math
+import time
 
 import httpx
 import numpy as np
@@ -222,7 +223,7 @@ def test_a_slow_answer_is_504_and_a_failed_batch_is_500(fast_link: SemanticLink)
 
 
 def test_shutdown_drains_the_queue(fast_link: SemanticLink) -> None:
-    engine = SlowEngine(fast_link, delay_s=0.1)
+    engine = SlowEngine(fast_link, delay_s=0.5)
     thread = serve_engine(engine, max_batch=2, max_wait_ms=0)
     with thread as url, concurrent.futures.ThreadPoolExecutor(8) as pool:
         futures = [
@@ -231,9 +232,11 @@ def test_shutdown_drains_the_queue(fast_link: SemanticLink) -> None:
             )
             for i in range(8)
         ]
-        deadline = 0
-        while httpx.get(f"{url}/healthz").json()["queue"]["decode"] == 0 and deadline < 200:
-            deadline += 1  # wait until requests are queued
+        deadline = time.monotonic() + 20
+        # all 8 accepted: 2 in the running batch, 6 waiting
+        while httpx.get(f"{url}/healthz").json()["queue"]["decode"] < 6:
+            assert time.monotonic() < deadline, "the requests never queued"
+            time.sleep(0.01)
         thread.server.should_exit = True  # shutdown begins while requests are in flight
         codes = [f.result().status_code for f in futures]
     assert codes == [200] * 8

@@ -26,7 +26,9 @@ def loadtest_command(
         str | None, typer.Option(help="Sent as X-API-Key; default: $SEMCOM_API_KEY.")
     ] = None,
     timeout_s: Annotated[float, typer.Option(help="Client timeout per request, s.")] = 60.0,
-    seed: Annotated[int, typer.Option(help="Seed of the payloads.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the payloads (default: fresh, never cached).")
+    ] = None,
     csv: Annotated[
         Path | None, typer.Option("--csv", help="Write one row per request here.")
     ] = None,

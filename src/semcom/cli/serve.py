@@ -68,3 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     from semcom.cli.app import run_single
 
     return run_single(serve_command, "semcom-serve", argv)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -26,6 +26,7 @@ import asyncio
 import base64
 import csv
 import io
+import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -55,7 +56,8 @@ class LoadTestConfig:
         api_key: sent as ``X-API-Key`` when set.
         timeout_s: client-side timeout per request, s.
         snr_range_db: each request's SNR is drawn uniformly from it, dB.
-        seed: seed of the payloads.
+        seed: seed of the payloads; ``None`` (default) draws a fresh one, so that a
+            repeated test never meets the service's cache (the summary reports it).
     """
 
     url: str
@@ -66,9 +68,11 @@ class LoadTestConfig:
     api_key: str | None = None
     timeout_s: float = 60.0
     snr_range_db: tuple[float, float] = (0.0, 20.0)
-    seed: int = 0
+    seed: int | None = None
 
     def __post_init__(self) -> None:
+        if self.seed is None:
+            object.__setattr__(self, "seed", secrets.randbits(32))
         if self.users < 1 or self.requests < 1:
             raise SemcomError(f"users and requests must be >= 1, got {self.users}, {self.requests}")
         if self.rate is not None and not self.rate > 0:
@@ -109,6 +113,7 @@ class LoadTestResult:
         errors = Counter(str(r.status) for r in self.records if not 200 <= r.status < 300)
         return {
             "endpoint": self.config.endpoint,
+            "seed": self.config.seed,
             "users": self.config.users,
             "requests": len(self.records),
             "ok": len(ok),
@@ -143,7 +148,7 @@ class _Payloads:
         self.tile_shape = tuple(int(v) for v in info["tile_shape"])
 
     def body(self, i: int, user: int) -> dict[str, Any]:
-        rng = np.random.default_rng([self.cfg.seed, i])
+        rng = np.random.default_rng([int(self.cfg.seed or 0), i])
         snr = float(rng.uniform(*self.cfg.snr_range_db))
         common = {"user_id": f"user-{user}", "snr_db": round(snr, 3)}
         if self.cfg.endpoint == "decode":

@@ -1,6 +1,6 @@
 """Running the service: :func:`build_app` from a :class:`ServeConfig`, :func:`serve` in the
-foreground (``semcom serve``), :class:`ServiceThread` in a background thread (tests,
-benchmarks, the ``003-table1`` recipe).
+foreground (``semcom serve``), :class:`ServiceThread` in a background thread (tests),
+:class:`ServiceProcess` in a child process (benchmarks, the ``003-table1`` recipe).
 
 Uvicorn handles ``SIGINT`` / ``SIGTERM``: it stops accepting connections, lets open requests
 finish, then the app's shutdown drains the batch queues.
@@ -16,9 +16,13 @@ Example:
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
@@ -107,3 +111,75 @@ class ServiceThread:
     ) -> None:  # fmt: skip
         self.server.should_exit = True
         self._thread.join(timeout=120)
+
+
+class ServiceProcess:
+    """Run ``semcom serve`` in a child process on a free port; ``with`` yields its base URL.
+
+    A process of its own, so that a load generator in this process does not share the
+    service's interpreter lock (benchmarks, the ``003-table1`` recipe). Leaving the block
+    sends ``SIGINT`` (graceful: the queues drain) and waits for the exit.
+
+    Args:
+        args: ``semcom serve`` options, e.g. ``["--checkpoint", "zoo:NAME", "--max-batch", "1"]``.
+        host: interface to listen on.
+        start_timeout_s: how long to wait for ``/healthz``.
+    """
+
+    def __init__(
+        self, args: list[str], host: str = "127.0.0.1", start_timeout_s: float = 120.0
+    ) -> None:
+        self.args, self.host, self.start_timeout_s = args, host, start_timeout_s
+        self.port = free_port(host)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        return f"http://{self.host}:{self.port}"
+
+    def rss_bytes(self) -> int:
+        """The service process's resident set size, bytes (Linux ``/proc``; 0 elsewhere)."""
+        assert self.proc is not None
+        try:
+            text = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def __enter__(self) -> str:
+        import httpx
+
+        cmd = [sys.executable, "-m", "semcom.cli.serve", "--host", self.host,
+               "--port", str(self.port), "--log-level", "warning", *self.args]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise SemcomError(f"semcom serve exited at start: {err.strip()[-500:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self.url
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise SemcomError(f"semcom serve did not answer on {self.url} within "
+                          f"{self.start_timeout_s:g} s")  # fmt: skip
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

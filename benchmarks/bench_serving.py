@@ -1,0 +1,136 @@
+"""The MU-GSC service under load: issue 10's targets.
+
+Two ``semcom serve`` processes of the same link (default ``zoo:gsc-cifar10-awgn``, the
+Swin-JSCC codec with the ``sft-small`` refiner, T steps), loaded by ``semcom loadtest``'s
+generator from this process (closed loop, every payload fresh, so the cache never answers):
+
+1. **one at a time**: ``--max-batch 1`` (one request per forward), 1 and 32 users;
+2. **batched**: ``--max-batch 32``, 1, 8, 32 and 64 users: throughput, p50 / p95 / p99,
+   and the ratio to one-at-a-time at the same number of users, measured in the same run;
+3. **soak**: the batched service, 64 users x ``--soak-requests`` (10,000): server errors
+   (5xx) and the service's RSS after warm-up and at the end.
+
+Targets: 32 users >= 4x one-at-a-time throughput with p99 <= 1 s; the soak with 0 server
+errors and RSS growth < 10 %. Writes ``serving.csv`` and ``serving.json`` under ``--out``.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_serving.py
+    .venv/bin/python benchmarks/bench_serving.py --requests 300 --soak-requests 2000  # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from semcom.errors import SemcomError
+from semcom.serving.loadtest import LoadTestConfig, run_loadtest
+from semcom.serving.server import ServiceProcess
+
+
+def load(url: str, users: int, requests: int) -> dict[str, Any]:
+    """One closed-loop load test with fresh payloads (never in the cache); its summary."""
+    result = run_loadtest(LoadTestConfig(url, users=users, requests=requests))
+    return result.summary()
+
+
+def warm_up(url: str) -> None:
+    """Compile-free, but the first forwards of a process are slower: discard them."""
+    load(url, users=8, requests=64)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--checkpoint", default="zoo:gsc-cifar10-awgn")
+    p.add_argument("--requests", type=int, default=600, help="requests per measurement")
+    p.add_argument("--users", default="1,8,32,64", help="concurrent users to measure")
+    p.add_argument("--soak-requests", type=int, default=10_000, help="0 skips the soak")
+    p.add_argument("--soak-users", type=int, default=64)
+    p.add_argument("--max-batch", type=int, default=32)
+    p.add_argument("--out", type=Path, default=Path("runs/bench-serving"))
+    a = p.parse_args(argv)
+    users = [int(u) for u in a.users.split(",")]
+    common = ["--checkpoint", a.checkpoint, "--device", "cpu"]
+    rows: list[dict[str, Any]] = []
+    print(f"# {platform.node()}: {os.cpu_count()} cores, torch {torch.__version__}, "
+          f"{a.checkpoint}, {a.requests} requests per row", flush=True)  # fmt: skip
+
+    def record(mode: str, summary: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        row = {"mode": mode, **summary, **extra}
+        rows.append(row)
+        print(f"{mode:>13} users={row['users']:>3}  {row['throughput_rps']:8.2f} req/s  "
+              f"p50 {row['p50_ms']:7.1f}  p95 {row['p95_ms']:7.1f}  p99 {row['p99_ms']:7.1f} ms"
+              f"  errors {row['errors']}", flush=True)  # fmt: skip
+        return row
+
+    baseline: dict[int, float] = {}
+
+    def ref_users(n: int) -> int:
+        """The one-at-a-time row a batched row is compared with (same users, else 32 / 1)."""
+        return n if n in baseline else (32 if n > 1 else 1)
+
+    with ServiceProcess([*common, "--max-batch", "1"]) as url:
+        warm_up(url)
+        for n in sorted({1, 32} | ({32} if 32 in users else set())):
+            baseline[n] = record("one-at-a-time", load(url, n, a.requests))["throughput_rps"]
+    soak: dict[str, Any] = {}
+    service = ServiceProcess([*common, "--max-batch", str(a.max_batch)])
+    with service as url:
+        warm_up(url)
+        for n in users:
+            row = record("batched", load(url, n, a.requests))
+            ref = baseline[ref_users(n)]
+            row["ratio_vs_one_at_a_time"] = round(row["throughput_rps"] / ref, 2)
+        if a.soak_requests:
+            rss_start = service.rss_bytes()
+            s = record("soak", load(url, a.soak_users, a.soak_requests))
+            rss_end = service.rss_bytes()
+            growth = round(rss_end / rss_start - 1, 4) if rss_start else None
+            soak = {"requests": s["requests"], "server_errors": s["server_errors"],
+                    "errors": s["errors"], "rss_start_mb": round(rss_start / 2**20, 1),
+                    "rss_end_mb": round(rss_end / 2**20, 1), "rss_growth": growth}  # fmt: skip
+    print()
+    for row in rows:
+        if "ratio_vs_one_at_a_time" in row:
+            ref_users = (
+                row["users"] if row["users"] in baseline else (32 if row["users"] > 1 else 1)
+            )
+            print(f"batched / one-at-a-time at {row['users']:>2} users: "
+                  f"{row['ratio_vs_one_at_a_time']:.2f}x (vs {ref_users} users)")  # fmt: skip
+    at32 = next((r for r in rows if r["mode"] == "batched" and r["users"] == 32), None)
+    if at32 is not None:
+        ok = at32["ratio_vs_one_at_a_time"] >= 4 and at32["p99_ms"] <= 1000
+        print(f"target 32 users >= 4x and p99 <= 1000 ms: {at32['ratio_vs_one_at_a_time']:.2f}x, "
+              f"p99 {at32['p99_ms']:.0f} ms -> {'met' if ok else 'NOT met'}")  # fmt: skip
+    if soak:
+        growth = soak["rss_growth"]
+        ok = soak["server_errors"] == 0 and growth is not None and growth < 0.10
+        print(f"soak {a.soak_users} users x {soak['requests']}: {soak['server_errors']} server "
+              f"errors, RSS {soak['rss_start_mb']} -> {soak['rss_end_mb']} MB "
+              f"({100 * (growth or 0):+.1f} %) -> {'met' if ok else 'NOT met'}")  # fmt: skip
+    a.out.mkdir(parents=True, exist_ok=True)
+    keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k)
+                  if k in rows[0] else 99)  # fmt: skip
+    with (a.out / "serving.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.items()})
+    (a.out / "serving.json").write_text(json.dumps({"rows": rows, "soak": soak}, indent=2))
+    print(f"-> {a.out / 'serving.csv'}, {a.out / 'serving.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except SemcomError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
