@@ -7,27 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.cli.helpers import assert_one_line_error, run_cli
 
-from semcom.cli.app import main
 from semcom.qoe import QoEConfig, config_hash
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _one_line_error(code: int, err: str, needle: str) -> None:
-    lines = [x for x in err.strip().splitlines() if x.strip()]
-    assert code == 2
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert needle in lines[0]
-
-
 def test_train_then_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(
+    code, out, err = run_cli(
         capsys, "qoe", "train", "--agent", "codi,random", "--users", "3", "--steps", "30",
         "--seeds", "2", "--window", "10", "--out", str(tmp_path), "--set", "compute_s=0.5",
         "--no-progress",
@@ -43,7 +29,7 @@ def test_train_then_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     with (tmp_path / "codi" / "seed0" / "rewards.csv").open() as f:
         assert len(list(csv.DictReader(f))) == 3
 
-    code, out, err = _run(
+    code, out, err = run_cli(
         capsys, "qoe", "eval", "--policy", str(tmp_path / "codi"), "--episodes", "2", "--json",
         "--compute-scale", "0.5",
     )  # fmt: skip
@@ -52,7 +38,7 @@ def test_train_then_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert [r["policy"] for r in results] == [str(tmp_path / "codi" / f"seed{s}") for s in (0, 1)]
     assert all(r["episodes"] == 2 and r["options"] == {"compute_scale": 0.5} for r in results)
 
-    code, out, err = _run(capsys, "qoe", "eval", "--policy", str(tmp_path / "random" / "seed0"),
+    code, out, err = run_cli(capsys, "qoe", "eval", "--policy", str(tmp_path / "random" / "seed0"),
                           "--users", "6", "--episodes", "1")  # fmt: skip
     assert code == 0, err
     assert out.startswith("reward per step ")
@@ -74,14 +60,16 @@ def test_train_then_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_bad_input_is_one_line(
     argv: list[str], needle: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, _, err = _run(capsys, *argv, *(["--out", str(tmp_path)] if argv[1] == "train" else []))
-    _one_line_error(code, err, needle)
+    code, _, err = run_cli(capsys, *argv, *(["--out", str(tmp_path)] if argv[1] == "train" else []))
+    assert_one_line_error(code, err, needle)
 
 
 def test_eval_refuses_another_user_count(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(capsys, "qoe", "train", "--agent", "codi", "--users", "2", "--steps", "5",
+    assert run_cli(capsys, "qoe", "train", "--agent", "codi", "--users", "2", "--steps", "5",
                 "--out", str(tmp_path), "--no-progress")[0] == 0  # fmt: skip
-    code, _, err = _run(capsys, "qoe", "eval", "--policy", str(tmp_path / "codi"), "--users", "4")
-    _one_line_error(code, err, "trained for 2 users")
+    code, _, err = run_cli(
+        capsys, "qoe", "eval", "--policy", str(tmp_path / "codi"), "--users", "4"
+    )
+    assert_one_line_error(code, err, "trained for 2 users")

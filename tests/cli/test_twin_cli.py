@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.cli.helpers import assert_one_line_error, run_cli
 
-from semcom.cli.app import main
 from semcom.codecs.multimodal import CATEGORICAL_COLUMNS
 from semcom.data.health import synthesize_health_records
 from semcom.twin import TwinStore
@@ -16,29 +16,15 @@ from semcom.twin.content import note_fields
 from semcom.twin.sync import load_cluster_model
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _one_line_error(code: int, err: str, needle: str) -> None:
-    lines = [x for x in err.strip().splitlines() if x.strip()]
-    assert code == 2
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    assert needle in lines[0]
-
-
 @pytest.fixture
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     csv = tmp_path / "records.csv"
     synthesize_health_records(60, seed=0).to_csv(csv)
     url = f"sqlite:///{tmp_path / 'tw.db'}"
-    code, out, _ = _run(capsys, "twin", "init", "--db", url, "--data", str(csv))
+    code, out, _ = run_cli(capsys, "twin", "init", "--db", url, "--data", str(csv))
     assert code == 0
     assert sum(int(line.split(": ")[1].split()[0]) for line in out.splitlines()) == 60
-    code, out, _ = _run(capsys, "twin", "train", "--db", url, "--epochs", "2", "--no-progress")
+    code, out, _ = run_cli(capsys, "twin", "train", "--db", url, "--epochs", "2", "--no-progress")
     assert code == 0
     assert out.count("model v1") == 3
     assert out.count("text fields written right") == 3
@@ -46,9 +32,9 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_life_cycle(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "twin", "sync", "--db", db)
+    code, out, _ = run_cli(capsys, "twin", "sync", "--db", db)
     assert (code, out.strip()) == (0, "synced 60 twins, 0 failed")
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         capsys, "twin", "sync", "--db", db, "--twin", "p0003", "--channel", "rayleigh-block"
     )
     assert code == 0
@@ -71,7 +57,7 @@ def test_life_cycle(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str])
     for field, value in written.items():
         assert state[field] == value
     plot = tmp_path / "p3.png"
-    code, out, _ = _run(capsys, "twin", "show", "p0003", "--db", db, "--plot", str(plot))
+    code, out, _ = run_cli(capsys, "twin", "show", "p0003", "--db", db, "--plot", str(plot))
     assert code == 0
     assert "versions 2" in out
     assert f"note written by the content layer (v2): {state['note']}" in out
@@ -92,7 +78,7 @@ def test_malformed_record_is_a_failed_sync_and_writes_nothing(
             text("update physical_twins set profile=:p where id='p0005'"),
             {"p": json.dumps(profile)},
         )
-    code, out, _ = _run(capsys, "twin", "sync", "--db", db)
+    code, out, _ = run_cli(capsys, "twin", "sync", "--db", db)
     assert code == 1
     assert "synced 59 twins, 1 failed" in out
     assert "failed p0005: twin 'p0005', column 'HeartRate': 'fast' is not a number" in out
@@ -102,23 +88,25 @@ def test_malformed_record_is_a_failed_sync_and_writes_nothing(
 
 
 def test_errors_are_one_line(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _one_line_error(*_run(capsys, "twin", "show", "nobody", "--db", db)[::2], "unknown twin id")
-    _one_line_error(
-        *_run(capsys, "twin", "sync", "--db", f"sqlite:///{tmp_path / 'none.db'}")[::2],
+    assert_one_line_error(
+        *run_cli(capsys, "twin", "show", "nobody", "--db", db)[::2], "unknown twin id"
+    )
+    assert_one_line_error(
+        *run_cli(capsys, "twin", "sync", "--db", f"sqlite:///{tmp_path / 'none.db'}")[::2],
         "semcom twin init",
     )
-    _one_line_error(
-        *_run(capsys, "twin", "train", "--db", db, "--channel", "fiber")[::2], "unknown channel"
+    assert_one_line_error(
+        *run_cli(capsys, "twin", "train", "--db", db, "--channel", "fiber")[::2], "unknown channel"
     )
-    _one_line_error(
-        *_run(capsys, "twin", "sync", "--db", db, "--channel", "fiber")[::2], "unknown channel"
+    assert_one_line_error(
+        *run_cli(capsys, "twin", "sync", "--db", db, "--channel", "fiber")[::2], "unknown channel"
     )
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
-    _one_line_error(
-        *_run(capsys, "twin", "init", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--data", str(bad))[
-            ::2
-        ],
+    assert_one_line_error(
+        *run_cli(
+            capsys, "twin", "init", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--data", str(bad)
+        )[::2],
         "missing columns",
     )
 
