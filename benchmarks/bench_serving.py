@@ -8,7 +8,9 @@ generator from this process (closed loop, every payload fresh, so the cache neve
 2. **batched**: ``--max-batch 32``, 1, 8, 32 and 64 users: throughput, p50 / p95 / p99,
    and the ratio to one-at-a-time at the same number of users, measured in the same run;
 3. **soak**: the batched service, 64 users x ``--soak-requests`` (10,000): server errors
-   (5xx) and the service's RSS after warm-up and at the end.
+   (5xx), other failures, and the service's RSS after the rows above and at the end;
+4. 2-3 again with ``--flat-memory`` (glibc's malloc thresholds pinned: flat RSS, less peak
+   CPU throughput; see ``semcom.serving.memory``), at 32 and 64 users.
 
 Targets: 32 users >= 4x one-at-a-time throughput with p99 <= 1 s; the soak with 0 server
 errors and RSS growth < 10 %. Writes ``serving.csv`` and ``serving.json`` under ``--out``.
@@ -51,12 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", default="zoo:gsc-cifar10-awgn")
     p.add_argument("--requests", type=int, default=600, help="requests per measurement")
     p.add_argument("--users", default="1,8,32,64", help="concurrent users to measure")
+    p.add_argument("--flat-users", default="32,64", help="users to measure with --flat-memory")
     p.add_argument("--soak-requests", type=int, default=10_000, help="0 skips the soak")
     p.add_argument("--soak-users", type=int, default=64)
     p.add_argument("--max-batch", type=int, default=32)
     p.add_argument("--out", type=Path, default=Path("runs/bench-serving"))
     a = p.parse_args(argv)
     users = [int(u) for u in a.users.split(",")]
+    flat_users = [int(u) for u in a.flat_users.split(",")]
     common = ["--checkpoint", a.checkpoint, "--device", "cpu"]
     rows: list[dict[str, Any]] = []
     print(f"# {platform.node()}: {os.cpu_count()} cores, torch {torch.__version__}, "
@@ -78,43 +82,51 @@ def main(argv: list[str] | None = None) -> int:
 
     with ServiceProcess([*common, "--max-batch", "1"]) as url:
         warm_up(url)
-        for n in sorted({1, 32} | ({32} if 32 in users else set())):
+        for n in (1, 32):
             baseline[n] = record("one-at-a-time", load(url, n, a.requests))["throughput_rps"]
-    soak: dict[str, Any] = {}
-    service = ServiceProcess([*common, "--max-batch", str(a.max_batch)])
-    with service as url:
-        warm_up(url)
-        for n in users:
-            row = record("batched", load(url, n, a.requests))
-            ref = baseline[ref_users(n)]
-            row["ratio_vs_one_at_a_time"] = round(row["throughput_rps"] / ref, 2)
-        if a.soak_requests:
-            rss_start = service.rss_bytes()
-            s = record("soak", load(url, a.soak_users, a.soak_requests))
-            rss_end = service.rss_bytes()
-            growth = round(rss_end / rss_start - 1, 4) if rss_start else None
-            soak = {"requests": s["requests"], "server_errors": s["server_errors"],
-                    "errors": s["errors"], "rss_start_mb": round(rss_start / 2**20, 1),
-                    "rss_end_mb": round(rss_end / 2**20, 1), "rss_growth": growth}  # fmt: skip
+    soaks: dict[str, dict[str, Any]] = {}
+    modes = {"batched": ([], users), "batched+flat": (["--flat-memory"], flat_users)}
+    for mode, (extra, mode_users) in modes.items():
+        service = ServiceProcess([*common, "--max-batch", str(a.max_batch), *extra])
+        with service as url:
+            warm_up(url)
+            for n in mode_users:
+                row = record(mode, load(url, n, a.requests))
+                row["ratio_vs_one_at_a_time"] = round(
+                    row["throughput_rps"] / baseline[ref_users(n)], 2
+                )
+            if a.soak_requests:
+                rss_start = service.rss_bytes()
+                s = record(f"{mode} soak", load(url, a.soak_users, a.soak_requests))
+                rss_end = service.rss_bytes()
+                soaks[mode] = {
+                    "requests": s["requests"], "server_errors": s["server_errors"],
+                    "errors": s["errors"], "error_examples": s["error_examples"],
+                    "rss_start_mb": round(rss_start / 2**20, 1),
+                    "rss_end_mb": round(rss_end / 2**20, 1),
+                    "rss_growth": round(rss_end / rss_start - 1, 4) if rss_start else None,
+                }  # fmt: skip
     print()
     for row in rows:
         if "ratio_vs_one_at_a_time" in row:
-            ref_users = (
-                row["users"] if row["users"] in baseline else (32 if row["users"] > 1 else 1)
-            )
-            print(f"batched / one-at-a-time at {row['users']:>2} users: "
-                  f"{row['ratio_vs_one_at_a_time']:.2f}x (vs {ref_users} users)")  # fmt: skip
-    at32 = next((r for r in rows if r["mode"] == "batched" and r["users"] == 32), None)
-    if at32 is not None:
-        ok = at32["ratio_vs_one_at_a_time"] >= 4 and at32["p99_ms"] <= 1000
-        print(f"target 32 users >= 4x and p99 <= 1000 ms: {at32['ratio_vs_one_at_a_time']:.2f}x, "
-              f"p99 {at32['p99_ms']:.0f} ms -> {'met' if ok else 'NOT met'}")  # fmt: skip
-    if soak:
+            ref = ref_users(row["users"])
+            print(f"{row['mode']:>12} / one-at-a-time at {row['users']:>2} users: "
+                  f"{row['ratio_vs_one_at_a_time']:.2f}x (vs {ref} users)")  # fmt: skip
+    for mode in modes:
+        at32 = next((r for r in rows if r["mode"] == mode and r["users"] == 32), None)
+        if at32 is not None:
+            ok = at32["ratio_vs_one_at_a_time"] >= 4 and at32["p99_ms"] <= 1000
+            print(f"{mode}: target 32 users >= 4x and p99 <= 1000 ms: "
+                  f"{at32['ratio_vs_one_at_a_time']:.2f}x, p99 {at32['p99_ms']:.0f} ms -> "
+                  f"{'met' if ok else 'NOT met'}")  # fmt: skip
+    for mode, soak in soaks.items():
         growth = soak["rss_growth"]
         ok = soak["server_errors"] == 0 and growth is not None and growth < 0.10
-        print(f"soak {a.soak_users} users x {soak['requests']}: {soak['server_errors']} server "
-              f"errors, RSS {soak['rss_start_mb']} -> {soak['rss_end_mb']} MB "
-              f"({100 * (growth or 0):+.1f} %) -> {'met' if ok else 'NOT met'}")  # fmt: skip
+        print(f"{mode}: soak {a.soak_users} users x {soak['requests']}: "
+              f"{soak['server_errors']} server errors, other failures {soak['errors']} "
+              f"{soak['error_examples'] or ''}, RSS {soak['rss_start_mb']} -> "
+              f"{soak['rss_end_mb']} MB ({100 * (growth or 0):+.1f} %) -> "
+              f"{'met' if ok else 'NOT met'}")  # fmt: skip
     a.out.mkdir(parents=True, exist_ok=True)
     keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k)
                   if k in rows[0] else 99)  # fmt: skip
@@ -123,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         w.writeheader()
         for r in rows:
             w.writerow({k: json.dumps(v) if isinstance(v, dict) else v for k, v in r.items()})
-    (a.out / "serving.json").write_text(json.dumps({"rows": rows, "soak": soak}, indent=2))
+    (a.out / "serving.json").write_text(json.dumps({"rows": rows, "soaks": soaks}, indent=2))
     print(f"-> {a.out / 'serving.csv'}, {a.out / 'serving.json'}")
     return 0
 

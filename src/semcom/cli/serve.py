@@ -40,11 +40,20 @@ def serve_command(
         typer.Option(help="Require this key (X-API-Key); default: $SEMCOM_API_KEY, else none."),
     ] = None,
     threads: Annotated[int, typer.Option(help="torch threads of the model (0: default).")] = 0,
+    flat_memory: Annotated[
+        bool,
+        typer.Option(
+            "--flat-memory",
+            help="Pin glibc's malloc thresholds at 1 MiB: a flat RSS and tighter tails under "
+            "overload, less peak CPU throughput (docs/serving.md).",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> int:
     """Serve a GSC link over HTTP: POST /v1/decode, /v1/transmit; GET /healthz, /metrics, /docs."""
     from semcom.serving.config import ServeConfig
-    from semcom.serving.server import build_app, serve
+    from semcom.serving.memory import pin_malloc_thresholds
+    from semcom.serving.server import build_app, check_port, serve
 
     config = ServeConfig(
         checkpoint=checkpoint, channel=channel, device=device, refiner_steps=refiner_steps,
@@ -52,6 +61,9 @@ def serve_command(
         timeout_s=timeout_s, cache_entries=cache_entries, max_body_bytes=max_body_bytes,
         max_tiles=max_tiles, api_key=api_key or ServeConfig.api_key_from_env(), threads=threads,
     )  # fmt: skip
+    check_port(host, port)  # before the model loads
+    if flat_memory and not pin_malloc_thresholds():
+        STDERR.print("[bold yellow]warning:[/] --flat-memory needs glibc; ignored")
     app = build_app(config)
     auth = "API key required" if config.api_key else "no API key (anyone on the network may call)"
     STDERR.print(

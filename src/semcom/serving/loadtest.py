@@ -107,10 +107,15 @@ class LoadTestResult:
 
     def summary(self) -> dict[str, Any]:
         """Throughput (answered 2xx per second of wall time), latency percentiles of the
-        2xx answers (ms), and the failures by status (``"0"``: no answer)."""
+        2xx answers (ms), and the failures by status (``"0"``: no answer) with the first
+        error text of each status."""
         ok = [r.latency_s for r in self.records if 200 <= r.status < 300]
         lat = np.asarray(ok) * 1000 if ok else np.asarray([np.nan])
-        errors = Counter(str(r.status) for r in self.records if not 200 <= r.status < 300)
+        failed = [r for r in self.records if not 200 <= r.status < 300]
+        errors = Counter(str(r.status) for r in failed)
+        examples: dict[str, str] = {}
+        for r in failed:
+            examples.setdefault(str(r.status), r.error)
         return {
             "endpoint": self.config.endpoint,
             "seed": self.config.seed,
@@ -118,6 +123,7 @@ class LoadTestResult:
             "requests": len(self.records),
             "ok": len(ok),
             "errors": dict(sorted(errors.items())),
+            "error_examples": dict(sorted(examples.items())),
             "server_errors": sum(v for k, v in errors.items() if k.startswith("5")),
             "wall_s": round(self.wall_s, 3),
             "throughput_rps": round(len(ok) / self.wall_s, 2) if self.wall_s > 0 else 0.0,

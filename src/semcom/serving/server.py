@@ -64,13 +64,20 @@ def _uvicorn_config(app: FastAPI, host: str, port: int, log_level: str) -> uvico
 
 def serve(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
     """Serve ``app`` until interrupted (``SIGINT`` / ``SIGTERM`` drain it first)."""
+    check_port(host, port)
+    uvicorn.Server(_uvicorn_config(app, host, port, log_level)).run()
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`SemcomError` (one line, not uvicorn's traceback) if ``host:port``
+    cannot be listened on (in use, no such interface, not allowed)."""
     try:
-        with socket.socket() as s:  # a clear error instead of uvicorn's traceback
+        with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind((host, port))
-    except OSError as e:
-        raise SemcomError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
-    uvicorn.Server(_uvicorn_config(app, host, port, log_level)).run()
+    except (OSError, OverflowError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise SemcomError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
