@@ -9,8 +9,8 @@ generator from this process (closed loop, every payload fresh, so the cache neve
    and the ratio to one-at-a-time at the same number of users, measured in the same run;
 3. **soak**: the batched service, 64 users x ``--soak-requests`` (10,000): server errors
    (5xx), other failures, and the service's RSS after the rows above and at the end;
-4. 2-3 again with ``--flat-memory`` (glibc's malloc thresholds pinned: flat RSS, less peak
-   CPU throughput; see ``semcom.serving.memory``), at 32 and 64 users.
+4. **batched-peak**: 2-3 again with ``--no-flat-memory`` (glibc's default malloc: more peak
+   CPU throughput, a growing RSS; see ``semcom.serving.memory``), at 32 and 64 users.
 
 Targets: 32 users >= 4x one-at-a-time throughput with p99 <= 1 s; the soak with 0 server
 errors and RSS growth < 10 %. Writes ``serving.csv`` and ``serving.json`` under ``--out``.
@@ -53,14 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", default="zoo:gsc-cifar10-awgn")
     p.add_argument("--requests", type=int, default=600, help="requests per measurement")
     p.add_argument("--users", default="1,8,32,64", help="concurrent users to measure")
-    p.add_argument("--flat-users", default="32,64", help="users to measure with --flat-memory")
+    p.add_argument("--peak-users", default="32,64", help="users to measure with --no-flat-memory")
     p.add_argument("--soak-requests", type=int, default=10_000, help="0 skips the soak")
     p.add_argument("--soak-users", type=int, default=64)
     p.add_argument("--max-batch", type=int, default=32)
     p.add_argument("--out", type=Path, default=Path("runs/bench-serving"))
     a = p.parse_args(argv)
     users = [int(u) for u in a.users.split(",")]
-    flat_users = [int(u) for u in a.flat_users.split(",")]
+    peak_users = [int(u) for u in a.peak_users.split(",")]
     common = ["--checkpoint", a.checkpoint, "--device", "cpu"]
     rows: list[dict[str, Any]] = []
     print(f"# {platform.node()}: {os.cpu_count()} cores, torch {torch.__version__}, "
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         for n in (1, 32):
             baseline[n] = record("one-at-a-time", load(url, n, a.requests))["throughput_rps"]
     soaks: dict[str, dict[str, Any]] = {}
-    modes = {"batched": ([], users), "batched+flat": (["--flat-memory"], flat_users)}
+    modes = {"batched": ([], users), "batched-peak": (["--no-flat-memory"], peak_users)}
     for mode, (extra, mode_users) in modes.items():
         service = ServiceProcess([*common, "--max-batch", str(a.max_batch), *extra])
         with service as url:

@@ -43,11 +43,12 @@ def serve_command(
     flat_memory: Annotated[
         bool,
         typer.Option(
-            "--flat-memory",
-            help="Pin glibc's malloc thresholds at 1 MiB: a flat RSS and tighter tails under "
-            "overload, less peak CPU throughput (docs/serving.md).",
+            "--flat-memory/--no-flat-memory",
+            help="Pin glibc's malloc thresholds at 1 MiB (default): a flat RSS and tighter "
+            "tails under overload; --no-flat-memory: more peak CPU throughput, a growing RSS "
+            "(docs/serving.md).",
         ),
-    ] = False,
+    ] = True,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> int:
     """Serve a GSC link over HTTP: POST /v1/decode, /v1/transmit; GET /healthz, /metrics, /docs."""

@@ -1,4 +1,5 @@
-"""A flat resident set for a long-running service under glibc (``semcom serve --flat-memory``).
+"""A flat resident set for a long-running service under glibc (``semcom serve``'s default;
+``--no-flat-memory`` keeps glibc's own settings).
 
 glibc raises its ``mmap`` threshold each time a large block is freed (up to 32 MB), so the
 activations of batched forwards, whose sizes change with the batch, soon live on the heap,
@@ -31,7 +32,7 @@ import sys
 #: ``mallopt`` parameters (glibc's malloc.h).
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
-#: Where ``--flat-memory`` pins both thresholds, bytes.
+#: Where ``semcom serve`` pins both thresholds (unless ``--no-flat-memory``), bytes.
 FLAT_THRESHOLD_BYTES = 1024 * 1024
 
 
