@@ -13,15 +13,15 @@ Requests are validated before anything reaches the model: every 4xx body is
 one batched forward runs at a time. Shutdown drains both queues.
 
 Example:
-    >>> import semcom
-    >>> from fastapi.testclient import TestClient
+    >>> import httpx, semcom
     >>> from semcom.serving import ServeConfig
     >>> from semcom.serving.app import create_app
     >>> from semcom.serving.engine import LinkEngine
+    >>> from semcom.serving.server import ServiceThread
     >>> app = create_app(LinkEngine(semcom.load("zoo:deepjscc-cifar10-awgn")), ServeConfig())
-    >>> with TestClient(app) as client:
-    ...     client.get("/healthz").json()["status"]
-    'ok'
+    >>> with ServiceThread(app) as url:
+    ...     httpx.get(f"{url}/v1/info").json()["k"]
+    512
 """
 
 from __future__ import annotations
