@@ -130,6 +130,7 @@ def test_health_and_openapi(service: httpx.Client) -> None:
         ({"snr_db": "loud"}, 422, "snr_db"),
         ({"user_id": ""}, 422, "user_id"),
         ({"colour": "blue"}, 422, "colour"),
+        ({"snr-db": 3}, 422, "snr-db"),
         ({"csi": [[1.0, 0.0]]}, 422, "csi"),
         ({"image_size": [400, 400]}, 413, "image_size"),
         ({"image_size": [0, 5]}, 422, "image_size.0"),

@@ -174,7 +174,7 @@ _UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
 
 def _is_union_tag(part: object) -> bool:
     """Whether a pydantic error location part names a union member, not a field."""
-    return isinstance(part, str) and (part in _UNION_TAGS or "[" in part or "-" in part)
+    return isinstance(part, str) and (part in _UNION_TAGS or "[" in part)
 
 
 def _first_error(exc: RequestValidationError) -> tuple[str, str]:
