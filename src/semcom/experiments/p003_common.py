@@ -18,7 +18,7 @@ from semcom.digital import parse_digital_method
 from semcom.errors import SemcomError
 from semcom.evaluation.sweep import Receiver, RefinedCodec, SweepRow, sweep_codecs
 from semcom.experiments.recipe import RecipeOptions
-from semcom.metrics.lpips import AlexLPIPS
+from semcom.metrics.lpips import AlexLPIPS, load_lpips
 from semcom.train.checkpoint import Checkpoint, load_checkpoint
 from semcom.train.progress import STDERR
 
@@ -35,6 +35,15 @@ def load_link(spec: str) -> Checkpoint:
             f"{spec!r} is a codec checkpoint; paper 003's GSC needs a link checkpoint"
         )
     return ckpt
+
+
+def lpips_for(options: RecipeOptions, recipe: str) -> AlexLPIPS:
+    """The LPIPS metric ``recipe`` needs, on the options' device; without the weights a
+    one-line :class:`SemcomError` naming the recipe."""
+    try:
+        return load_lpips(options.lpips_weights, device=resolve_device(options.device))
+    except SemcomError as e:
+        raise SemcomError(f"{recipe} needs LPIPS weights: {e}") from None
 
 
 def eval_data(options: RecipeOptions, cpu_limit: int | None) -> ImageDataset:

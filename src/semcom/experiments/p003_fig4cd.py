@@ -61,11 +61,11 @@ from semcom.evaluation.sweep import (
     noise_seed,
     write_csv,
 )
-from semcom.experiments.p003_common import eval_data, load_link, plot_per_channel
+from semcom.experiments.p003_common import eval_data, load_link, lpips_for, plot_per_channel
 from semcom.experiments.p003_fig4 import snrs_for
 from semcom.experiments.recipe import RECIPES, RecipeOptions
 from semcom.metrics import ms_ssim, psnr, ssim
-from semcom.metrics.lpips import AlexLPIPS, load_lpips
+from semcom.metrics.lpips import AlexLPIPS
 from semcom.seeding import make_generator
 from semcom.train.progress import STDERR, make_progress
 
@@ -328,8 +328,5 @@ def fig4cd(options: RecipeOptions) -> list[Path]:
 @RECIPES.register("003-fig5cd", summary="MU-GSC LPIPS vs SNR (needs LPIPS weights)")
 def fig5cd(options: RecipeOptions) -> list[Path]:
     """Run Figs. 5c-d (module docstring); needs the LPIPS weights, as ``003-fig5``."""
-    try:
-        metric = load_lpips(options.lpips_weights, device=resolve_device(options.device))
-    except SemcomError as e:
-        raise SemcomError(f"003-fig5cd needs LPIPS weights: {e}") from None
+    metric = lpips_for(options, "003-fig5cd")
     return _run(options, "fig5cd", "lpips", "LPIPS (AlexNet, lower is better)", metric)

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from semcom.device import resolve_device
-from semcom.errors import SemcomError
 from semcom.evaluation.sweep import write_csv
-from semcom.experiments.p003_common import eval_data, figure4_rows, plot_per_channel
+from semcom.experiments.p003_common import eval_data, figure4_rows, lpips_for, plot_per_channel
 from semcom.experiments.p003_fig4 import snrs_for
 from semcom.experiments.recipe import RECIPES, RecipeOptions
-from semcom.metrics.lpips import load_lpips
 
 
 @RECIPES.register("003-fig5", summary="LPIPS vs SNR (needs LPIPS weights)")
 def fig5(options: RecipeOptions) -> list[Path]:
     """Run Fig. 5 (module docstring)."""
-    try:
-        metric = load_lpips(options.lpips_weights, device=resolve_device(options.device))
-    except SemcomError as e:
-        raise SemcomError(f"003-fig5 needs LPIPS weights: {e}") from None
+    metric = lpips_for(options, "003-fig5")
     data = eval_data(options, cpu_limit=256)
     rows = [
         r
