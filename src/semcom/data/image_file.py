@@ -19,6 +19,20 @@ from PIL import Image, UnidentifiedImageError
 from semcom.errors import SemcomError
 
 
+def image_from_pil(pil: Image.Image, channels: int = 3) -> torch.Tensor:
+    """A Pillow image as ``[C, H, W] float32`` in [0, 1], converted to ``channels`` (1 or 3)."""
+    arr = np.asarray(pil.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+    t = torch.from_numpy(arr.copy()).float().div_(255)
+    return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
+
+
+def image_to_array(image: torch.Tensor) -> np.ndarray:
+    """``image: [C, H, W] float32`` in [0, 1] (C = 1 or 3) as the ``uint8`` array Pillow
+    takes: ``[H, W]`` for one channel, ``[H, W, 3]`` for three."""
+    arr = (image.detach().clamp(0, 1).cpu() * 255).round().to(torch.uint8)
+    return arr[0].numpy() if arr.shape[0] == 1 else arr.permute(1, 2, 0).numpy()
+
+
 def read_image(path: str | Path, channels: int = 3) -> torch.Tensor:
     """Read an image file as ``[C, H, W] float32`` in [0, 1], converted to ``channels`` (1 or 3)."""
     p = Path(path)
@@ -26,20 +40,16 @@ def read_image(path: str | Path, channels: int = 3) -> torch.Tensor:
         raise SemcomError(f"image {str(p)!r} does not exist")
     try:
         with Image.open(p) as opened:
-            arr = np.asarray(opened.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+            return image_from_pil(opened, channels)
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise SemcomError(f"{str(p)!r} is not a readable image: {e}") from None
-    t = torch.from_numpy(arr.copy()).float().div_(255)
-    return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
 
 
 def write_image(image: torch.Tensor, path: str | Path) -> None:
     """Write ``image: [C, H, W] float32`` in [0, 1] (C = 1 or 3); the suffix picks the format."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    arr = (image.detach().clamp(0, 1).cpu() * 255).round().to(torch.uint8)
-    data = arr[0].numpy() if arr.shape[0] == 1 else arr.permute(1, 2, 0).numpy()
     try:
-        Image.fromarray(data).save(p)
+        Image.fromarray(image_to_array(image)).save(p)
     except (ValueError, OSError) as e:
         raise SemcomError(f"cannot write {str(p)!r}: {e}") from None

@@ -225,7 +225,10 @@ def create_app(engine: LinkEngine, config: ServeConfig) -> FastAPI:
     }  # fmt: skip
     for name, b in batchers.items():
         metrics.track_depth(name, lambda b=b: b.depth)  # type: ignore[misc]
-    state = {"closing": False}
+
+    def closing() -> bool:
+        """Shutdown has begun (the lifespan closes the batchers)."""
+        return any(b.closing for b in batchers.values())
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -235,7 +238,6 @@ def create_app(engine: LinkEngine, config: ServeConfig) -> FastAPI:
         try:
             yield
         finally:
-            state["closing"] = True
             for b in batchers.values():
                 await b.close()  # drains: every accepted request is answered
             executor.shutdown(wait=True)
@@ -265,6 +267,10 @@ def create_app(engine: LinkEngine, config: ServeConfig) -> FastAPI:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers or {})
         return _error(exc.status_code, str(exc.detail), None, **headers)
+
+    @app.exception_handler(PayloadError)
+    async def _payload(_: Request, exc: PayloadError) -> JSONResponse:
+        return _error(exc.status, exc.message, exc.field)
 
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
@@ -336,13 +342,10 @@ def create_app(engine: LinkEngine, config: ServeConfig) -> FastAPI:
     @app.post("/v1/decode", response_model=ImageResponse, dependencies=guarded,
               summary="Received symbols -> reconstructed image")  # fmt: skip
     async def decode(req: DecodeRequest) -> ImageResponse:
-        if state["closing"]:
+        if closing():
             raise ServiceError(503, "the service is shutting down")
-        try:
-            y = parse_symbols(req.symbols, "symbols")
-            csi = parse_symbols(req.csi, "csi") if req.csi is not None else None
-        except PayloadError as e:
-            raise ServiceError(e.status, e.message, e.field) from None
+        y = parse_symbols(req.symbols, "symbols")
+        csi = parse_symbols(req.csi, "csi") if req.csi is not None else None
         h, w = req.image_size if req.image_size is not None else (th, tw)
         tiles = math.ceil(h / th) * math.ceil(w / tw)
         if tiles > config.max_tiles:
@@ -373,13 +376,10 @@ def create_app(engine: LinkEngine, config: ServeConfig) -> FastAPI:
     @app.post("/v1/transmit", response_model=ImageResponse, dependencies=guarded,
               summary="Image -> simulated uplink at snr_db -> refined image")  # fmt: skip
     async def transmit(req: TransmitRequest) -> ImageResponse:
-        if state["closing"]:
+        if closing():
             raise ServiceError(503, "the service is shutting down")
         max_pixels = config.max_tiles * th * tw
-        try:
-            image = parse_image(req.image_png_base64, "image_png_base64", c, max_pixels)
-        except PayloadError as e:
-            raise ServiceError(e.status, e.message, e.field) from None
+        image = parse_image(req.image_png_base64, "image_png_base64", c, max_pixels)
         tiles, grid = tile_image(image, (th, tw))
         if len(tiles) > config.max_tiles:
             raise ServiceError(413, f"the image needs {len(tiles)} tiles; at most "
@@ -406,10 +406,10 @@ def create_app(engine: LinkEngine, config: ServeConfig) -> FastAPI:
 
     @app.get("/healthz", summary="Liveness and queue depth")
     async def healthz() -> JSONResponse:
-        body = {"status": "shutting down" if state["closing"] else "ok",
+        body = {"status": "shutting down" if closing() else "ok",
                 "queue": {n: b.depth for n, b in batchers.items()},
                 "cache_entries": len(cache)}  # fmt: skip
-        return JSONResponse(body, status_code=503 if state["closing"] else 200)
+        return JSONResponse(body, status_code=503 if closing() else 200)
 
     @app.get("/metrics", dependencies=guarded, summary="Prometheus metrics",
              response_class=Response)  # fmt: skip

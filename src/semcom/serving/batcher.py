@@ -107,6 +107,11 @@ class MicroBatcher:
         self._closing = False
 
     @property
+    def closing(self) -> bool:
+        """Whether :meth:`close` has been called (new jobs are refused)."""
+        return self._closing
+
+    @property
     def depth(self) -> int:
         """Jobs waiting (not yet in a running batch)."""
         waiting = self._queue.qsize() if self._queue is not None else 0

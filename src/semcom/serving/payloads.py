@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from semcom.data.image_file import image_from_pil, image_to_array
+
 #: One of the wire formats of a complex vector: base64 string or ``[[re, im], ...]``.
 ComplexPayload = str | Sequence[Sequence[float]]
 
@@ -86,10 +88,8 @@ def parse_symbols(value: ComplexPayload, field: str) -> np.ndarray:
 
 def image_to_png_base64(image: torch.Tensor) -> str:
     """``[C, H, W] float32`` in [0, 1] (C = 1 or 3) -> base64 PNG (8 bits per channel)."""
-    arr = (image.detach().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
-    pil = Image.fromarray(arr[0] if arr.shape[0] == 1 else arr.transpose(1, 2, 0))
     buf = io.BytesIO()
-    pil.save(buf, format="PNG", compress_level=1)
+    Image.fromarray(image_to_array(image)).save(buf, format="PNG", compress_level=1)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -109,10 +109,8 @@ def parse_image(text: str, field: str, channels: int, max_pixels: int) -> torch.
                     f"{max_pixels} pixels per image",
                     status=413,
                 )
-            arr = np.asarray(pil.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+            return image_from_pil(pil, channels)
     except PayloadError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise PayloadError(field, f"{field} is not an image Pillow can read") from None
-    t = torch.from_numpy(arr.copy()).float().div_(255)
-    return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
