@@ -9,13 +9,18 @@ generator from this process (closed loop, every payload fresh, so the cache neve
    and the ratio to one-at-a-time at the same number of users, measured in the same run;
 3. **soak**: the batched service, 64 users x ``--soak-requests`` (10,000): server errors
    (5xx), other failures, and the service's RSS after the rows above and at the end;
-4. **batched-peak**: 2-3 again with ``--no-flat-memory`` (glibc's default malloc: more peak
-   CPU throughput, a growing RSS; see ``semcom.serving.memory``), at 32 and 64 users.
+4. **batched-glibc**: 2-3 again with ``--no-flat-memory`` (glibc's default malloc and
+   unpadded forwards; see ``semcom.serving.memory``), at 32 and 64 users.
+
+The services run the model in a process of their own (``semcom serve``'s default); RSS is
+that of the service and its model process together.
 
 Targets: 32 users >= 4x one-at-a-time throughput with p99 <= 1 s; the soak with 0 server
-errors and RSS growth < 10 %. Writes ``serving.csv`` and ``serving.json`` under ``--out``.
+errors and RSS growth < 10 %. The ratio is printed against one-at-a-time at 32 users (the
+bar) and at 1 user (requests served strictly one after another). Writes ``serving.csv``
+and ``serving.json`` under ``--out``.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_serving.py
+    .venv/bin/python benchmarks/bench_serving.py                 # about 8 minutes
     .venv/bin/python benchmarks/bench_serving.py --requests 300 --soak-requests 2000  # quick
 """
 
@@ -53,14 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", default="zoo:gsc-cifar10-awgn")
     p.add_argument("--requests", type=int, default=600, help="requests per measurement")
     p.add_argument("--users", default="1,8,32,64", help="concurrent users to measure")
-    p.add_argument("--peak-users", default="32,64", help="users to measure with --no-flat-memory")
+    p.add_argument("--peak-users", default="32,64",
+                   help="users to measure with --no-flat-memory (empty: skip)")  # fmt: skip
     p.add_argument("--soak-requests", type=int, default=10_000, help="0 skips the soak")
     p.add_argument("--soak-users", type=int, default=64)
     p.add_argument("--max-batch", type=int, default=32)
     p.add_argument("--out", type=Path, default=Path("runs/bench-serving"))
     a = p.parse_args(argv)
-    users = [int(u) for u in a.users.split(",")]
-    peak_users = [int(u) for u in a.peak_users.split(",")]
+    users = [int(u) for u in a.users.split(",") if u]
+    peak_users = [int(u) for u in a.peak_users.split(",") if u]
     common = ["--checkpoint", a.checkpoint, "--device", "cpu"]
     rows: list[dict[str, Any]] = []
     print(f"# {platform.node()}: {os.cpu_count()} cores, torch {torch.__version__}, "
@@ -85,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         for n in (1, 32):
             baseline[n] = record("one-at-a-time", load(url, n, a.requests))["throughput_rps"]
     soaks: dict[str, dict[str, Any]] = {}
-    modes = {"batched": ([], users), "batched-peak": (["--no-flat-memory"], peak_users)}
+    modes = {"batched": ([], users), "batched-glibc": (["--no-flat-memory"], peak_users)}
     for mode, (extra, mode_users) in modes.items():
+        if not mode_users:
+            continue
         service = ServiceProcess([*common, "--max-batch", str(a.max_batch), *extra])
         with service as url:
             warm_up(url)
@@ -95,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 row["ratio_vs_one_at_a_time"] = round(
                     row["throughput_rps"] / baseline[ref_users(n)], 2
                 )
+                row["ratio_vs_one_user"] = round(row["throughput_rps"] / baseline[1], 2)
             if a.soak_requests:
                 rss_start = service.rss_bytes()
                 s = record(f"{mode} soak", load(url, a.soak_users, a.soak_requests))
@@ -110,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         if "ratio_vs_one_at_a_time" in row:
             ref = ref_users(row["users"])
-            print(f"{row['mode']:>12} / one-at-a-time at {row['users']:>2} users: "
-                  f"{row['ratio_vs_one_at_a_time']:.2f}x (vs {ref} users)")  # fmt: skip
+            print(f"{row['mode']:>13} / one-at-a-time at {row['users']:>2} users: "
+                  f"{row['ratio_vs_one_at_a_time']:.2f}x (vs {ref} users), "
+                  f"{row['ratio_vs_one_user']:.2f}x (vs 1 user)")  # fmt: skip
     for mode in modes:
         at32 = next((r for r in rows if r["mode"] == mode and r["users"] == 32), None)
         if at32 is not None:

@@ -22,7 +22,10 @@ def serve_command(
     refiner_steps: Annotated[
         int | None, typer.Option(help="Reverse diffusion steps (1..T); default T.")
     ] = None,
-    max_batch: Annotated[int, typer.Option(help="Most images (tiles) per forward.")] = 32,
+    max_batch: Annotated[int, typer.Option(help="Most images (tiles) per batch.")] = 32,
+    forward_batch: Annotated[
+        int, typer.Option(help="Most tiles per forward pass (a batch runs as several).")
+    ] = 16,
     max_wait_ms: Annotated[
         float, typer.Option(help="Longest wait for more requests once one is held, ms.")
     ] = 5.0,
@@ -39,14 +42,27 @@ def serve_command(
         str | None,
         typer.Option(help="Require this key (X-API-Key); default: $SEMCOM_API_KEY, else none."),
     ] = None,
-    threads: Annotated[int, typer.Option(help="torch threads of the model (0: default).")] = 0,
+    threads: Annotated[
+        int,
+        typer.Option(
+            help="torch threads of the model (0: default; one core less with a model process)."
+        ),
+    ] = 0,
     flat_memory: Annotated[
         bool,
         typer.Option(
             "--flat-memory/--no-flat-memory",
-            help="Pin glibc's malloc thresholds at 1 MiB (default): a flat RSS and tighter "
-            "tails under overload; --no-flat-memory: more peak CPU throughput, a growing RSS "
+            help="Pad forwards to powers of two and keep glibc's heap resident (default): a "
+            "flat RSS at full speed; --no-flat-memory: glibc's defaults, an RSS that grows "
             "(docs/serving.md).",
+        ),
+    ] = True,
+    model_process: Annotated[
+        bool,
+        typer.Option(
+            "--model-process/--in-process",
+            help="Run the model in a process of its own (default; the event loop and the "
+            "model do not share an interpreter lock) or in the service's process.",
         ),
     ] = True,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
@@ -58,9 +74,11 @@ def serve_command(
 
     config = ServeConfig(
         checkpoint=checkpoint, channel=channel, device=device, refiner_steps=refiner_steps,
-        max_batch=max_batch, max_wait_ms=max_wait_ms, queue_size=queue_size,
+        max_batch=max_batch, forward_batch=forward_batch, max_wait_ms=max_wait_ms,
+        queue_size=queue_size,
         timeout_s=timeout_s, cache_entries=cache_entries, max_body_bytes=max_body_bytes,
         max_tiles=max_tiles, api_key=api_key or ServeConfig.api_key_from_env(), threads=threads,
+        flat_memory=flat_memory, model_process=model_process,
     )  # fmt: skip
     check_port(host, port)  # before the model loads
     if flat_memory and not pin_malloc_thresholds():

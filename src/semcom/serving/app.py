@@ -10,7 +10,7 @@
 Requests are validated before anything reaches the model: every 4xx body is
 ``{"error": ..., "field": ...}``. Decode and transmit requests go through their own
 :class:`~semcom.serving.batcher.MicroBatcher`; both batchers share one worker thread, so
-one batched forward runs at a time. Shutdown drains both queues.
+one batched forward runs at a time. Shutdown drains both queues, then closes the engine.
 
 Example:
     >>> import httpx, semcom
@@ -49,7 +49,7 @@ from semcom.metrics import psnr
 from semcom.serving.batcher import MicroBatcher, QueueFullError, ShuttingDownError
 from semcom.serving.cache import LRUCache, payload_key
 from semcom.serving.config import SNR_RANGE_DB, ServeConfig
-from semcom.serving.engine import DecodeJob, LinkEngine, TransmitJob
+from semcom.serving.engine import DecodeJob, Engine, TransmitJob
 from semcom.serving.metrics import CONTENT_TYPE, ServiceMetrics
 from semcom.serving.payloads import PayloadError, image_to_png_base64, parse_image, parse_symbols
 from semcom.serving.schemas import DecodeRequest, ErrorResponse, ImageResponse, TransmitRequest
@@ -209,7 +209,7 @@ def _as_service_error(e: Exception) -> ServiceError:
     return ServiceError(500, f"internal error while decoding: {type(e).__name__}")
 
 
-def create_app(engine: LinkEngine, config: ServeConfig) -> FastAPI:
+def create_app(engine: Engine, config: ServeConfig) -> FastAPI:
     """The ASGI application serving ``engine`` with ``config``'s limits (module docstring)."""
     metrics = ServiceMetrics()
     cache = LRUCache(config.cache_entries)
@@ -234,13 +234,15 @@ def create_app(engine: LinkEngine, config: ServeConfig) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         for b in batchers.values():
             await b.start()
-        LOG.info("serving %s on %s", engine.link.codec.name, engine.device)
+        info = engine.info()
+        LOG.info("serving %s on %s", info.get("codec"), info.get("device"))
         try:
             yield
         finally:
             for b in batchers.values():
                 await b.close()  # drains: every accepted request is answered
             executor.shutdown(wait=True)
+            engine.close()
 
     app = FastAPI(
         title="semcom MU-GSC decoding service",

@@ -30,7 +30,8 @@ class ServeConfig:
         channel: channel of ``/v1/transmit`` (default: the one the link was trained on).
         device: ``auto``, ``cpu`` or ``cuda[:N]``.
         refiner_steps: reverse diffusion steps (1..T; default T).
-        max_batch: most images (tiles) in one batched forward.
+        max_batch: most images (tiles) the batcher gathers into one batch.
+        forward_batch: most tiles per forward pass; a larger batch runs as several.
         max_wait_ms: how long the batcher waits for more requests once it holds one, ms.
         queue_size: most requests waiting per endpoint; beyond, 503 with ``Retry-After``.
         timeout_s: per-request deadline, s (504 after it).
@@ -38,7 +39,12 @@ class ServeConfig:
         max_body_bytes: largest request body, bytes (413 beyond).
         max_tiles: most codec-sized tiles in one request (a larger image is a 413).
         api_key: required in ``X-API-Key`` (or ``Authorization: Bearer``) when set.
-        threads: torch intra-op threads of the model worker (0: torch's default).
+        threads: torch intra-op threads of the model (0: torch's default, less one core
+            for the event loop when the model has a process of its own).
+        model_process: run the model in a process of its own (no interpreter lock shared
+            with the event loop; :mod:`semcom.serving.process_engine`).
+        flat_memory: pad each forward to a power of two so the heap sees few block sizes
+            (``semcom serve`` also pins glibc's thresholds: :mod:`semcom.serving.memory`).
     """
 
     checkpoint: str = "zoo:gsc-cifar10-awgn"
@@ -46,6 +52,7 @@ class ServeConfig:
     device: str = "auto"
     refiner_steps: int | None = None
     max_batch: int = 32
+    forward_batch: int = 16
     max_wait_ms: float = 5.0
     queue_size: int = 1024
     timeout_s: float = 30.0
@@ -54,9 +61,11 @@ class ServeConfig:
     max_tiles: int = 1024
     api_key: str | None = None
     threads: int = 0
+    model_process: bool = True
+    flat_memory: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("max_batch", "queue_size", "max_body_bytes", "max_tiles"):
+        for name in ("max_batch", "forward_batch", "queue_size", "max_body_bytes", "max_tiles"):
             if getattr(self, name) < 1:
                 raise SemcomError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("cache_entries", "threads"):

@@ -3,22 +3,27 @@
 :class:`LinkEngine` wraps a :class:`~semcom.SemanticLink`: :meth:`LinkEngine.decode_batch`
 runs ``refiner(codec.decode(y, snr_db, csi), snr_db)`` on the tiles of several requests at
 once; :meth:`LinkEngine.transmit_batch` runs the whole link (encode, channel, decode,
-refine). Each request's tiles come back to it in order. Requests with more tiles than
-``max_batch`` are cut into several forwards.
+refine). Each request's tiles come back to it in order. A batch runs as forwards of at most
+``max_batch`` tiles; with ``pad_shapes`` each forward is padded (repeating its first tile) to
+a power of two, so the model only ever sees the shapes 1, 2, 4, ..., ``max_batch``: the
+allocator then reuses the same few blocks forward after forward instead of fragmenting the
+heap with a new activation size per batch size (see :mod:`semcom.serving.memory`).
 
 Example:
     >>> import numpy as np, semcom
     >>> from semcom.serving.engine import DecodeJob, LinkEngine
     >>> engine = LinkEngine(semcom.load("zoo:deepjscc-cifar10-awgn"), max_batch=8)
-    >>> y = np.zeros((2, engine.k), dtype=np.complex64)
+    >>> y = np.zeros((3, engine.k), dtype=np.complex64)
     >>> [img.shape for img in engine.decode_batch([DecodeJob(y, 10.0, None)])]
-    [torch.Size([2, 3, 32, 32])]
+    [torch.Size([3, 3, 32, 32])]
+    >>> engine.forward_sizes(21)  # (tiles, padded size) of each forward
+    [(8, 8), (8, 8), (5, 8)]
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -46,19 +51,57 @@ class TransmitJob:
     seed: int
 
 
+class Engine(Protocol):
+    """What the service needs of an engine: :class:`LinkEngine` in this process, or
+    :class:`~semcom.serving.process_engine.ProcessEngine` in a child process."""
+
+    @property
+    def k(self) -> int:
+        """Complex channel uses per tile."""
+
+    @property
+    def tile_shape(self) -> tuple[int, int, int]:
+        """``(C, h, w)`` of one tile."""
+
+    def info(self) -> dict[str, Any]:
+        """What clients need (``GET /v1/info``)."""
+
+    def decode_batch(self, jobs: list[DecodeJob]) -> list[torch.Tensor]:
+        """Per job ``[n, C, h, w] float32`` in [0, 1]."""
+
+    def transmit_batch(self, jobs: list[TransmitJob]) -> list[torch.Tensor]:
+        """Per job ``[n, C, h, w] float32`` in [0, 1]."""
+
+    def close(self) -> None:
+        """Release what the engine holds (after the last batch)."""
+
+
+def _pad_rows(t: torch.Tensor, rows: int) -> torch.Tensor:
+    """``t: [n, ...]`` grown to ``[rows, ...]`` by repeating its first row."""
+    n = len(t)
+    if rows == n:
+        return t
+    return torch.cat([t, t[:1].expand(rows - n, *t.shape[1:])])
+
+
 class LinkEngine:
     """Batched, gradient-free forwards of a link on its device.
 
     Args:
         link: the link to serve (its refiner's step count as set).
-        max_batch: most tiles per forward.
+        max_batch: most tiles per forward (a larger batch runs as several forwards).
         threads: torch intra-op threads for the forwards (0: leave torch's setting).
+        pad_shapes: pad each forward to a power of two (module docstring); the padding's
+            outputs are dropped.
     """
 
-    def __init__(self, link: SemanticLink, max_batch: int = 32, threads: int = 0) -> None:
+    def __init__(
+        self, link: SemanticLink, max_batch: int = 16, threads: int = 0, pad_shapes: bool = True
+    ) -> None:
         self.link = link.eval()
         self.max_batch = max_batch
         self.threads = threads
+        self.pad_shapes = pad_shapes
         self.device = next(link.codec.parameters()).device
 
     @property
@@ -85,14 +128,32 @@ class LinkEngine:
             "refiner_steps": None if refiner is None else int(getattr(refiner, "steps", 0)),
             "device": str(self.device),
             "max_batch": self.max_batch,
+            "pad_shapes": self.pad_shapes,
         }
+
+    def close(self) -> None:
+        """Nothing to release in this process."""
 
     def _threads(self) -> None:
         if self.threads and torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
 
-    def _chunks(self, n: int) -> list[slice]:
-        return [slice(i, min(i + self.max_batch, n)) for i in range(0, n, self.max_batch)]
+    def forward_sizes(self, n: int) -> list[tuple[int, int]]:
+        """``(tiles, padded size)`` of each forward that runs ``n`` tiles."""
+        sizes = []
+        for i in range(0, n, self.max_batch):
+            m = min(self.max_batch, n - i)
+            padded = min(1 << (m - 1).bit_length(), self.max_batch) if self.pad_shapes else m
+            sizes.append((m, max(m, padded)))
+        return sizes
+
+    def _forwards(self, n: int) -> list[tuple[slice, int]]:
+        """``(rows, padded size)`` of each forward over ``n`` tiles."""
+        out, start = [], 0
+        for m, padded in self.forward_sizes(n):
+            out.append((slice(start, start + m), padded))
+            start += m
+        return out
 
     @torch.inference_mode()
     def decode_batch(self, jobs: list[DecodeJob]) -> list[torch.Tensor]:
@@ -114,11 +175,12 @@ class LinkEngine:
                 )
             ).to(self.device)
         parts = []
-        for s in self._chunks(len(y)):
-            x = self.link.codec.decode(y[s], snr[s], None if csi is None else csi[s])
+        for s, rows in self._forwards(len(y)):
+            ys, snrs = _pad_rows(y[s], rows), _pad_rows(snr[s], rows)
+            x = self.link.codec.decode(ys, snrs, None if csi is None else _pad_rows(csi[s], rows))
             if self.link.refiner is not None:
-                x = self.link.refiner(x, snr[s], None)
-            parts.append(x.clamp(0, 1).float().cpu())
+                x = self.link.refiner(x, snrs, None)
+            parts.append(x[: s.stop - s.start].clamp(0, 1).float().cpu())
         return list(torch.split(torch.cat(parts), counts))
 
     @torch.inference_mode()
@@ -133,7 +195,12 @@ class LinkEngine:
         )
         gen = torch.Generator(device=self.device).manual_seed(jobs[0].seed)
         parts = [
-            self.link(x[s], snr[s], gen)["x_hat"].clamp(0, 1).float().cpu()
-            for s in self._chunks(len(x))
+            self.link(_pad_rows(x[s], rows), _pad_rows(snr[s], rows), gen)["x_hat"][
+                : s.stop - s.start
+            ]
+            .clamp(0, 1)
+            .float()
+            .cpu()
+            for s, rows in self._forwards(len(x))
         ]
         return list(torch.split(torch.cat(parts), counts))

@@ -1,20 +1,28 @@
-"""A flat resident set for a long-running service under glibc (``semcom serve``'s default;
+"""A steady resident set for a long-running service under glibc (``semcom serve``'s default;
 ``--no-flat-memory`` keeps glibc's own settings).
 
-glibc raises its ``mmap`` threshold each time a large block is freed (up to 32 MB), so the
-activations of batched forwards, whose sizes change with the batch, soon live on the heap,
-where freed blocks of one size leave holes that blocks of another do not fill: the resident
-set creeps up request after request. Pinning the threshold (and the trim threshold) at
-1 MiB sends every block over 1 MiB to ``mmap`` and back to the kernel on free.
+Two things make the resident set of a batched service creep up under glibc's defaults:
 
-Measured with ``zoo:gsc-cifar10-awgn`` on a 2-core CPU, 64 users, 4,000 requests after
-warm-up (``benchmarks/bench_serving.py`` has the 10,000-request soak): glibc's defaults
-grew 556 -> 645 MB (+16 %), pinned 434 -> 461 MB (+6 %, mostly the answer cache filling),
-with p99 0.8-0.95 s instead of 3.4-3.9 s; but the page faults of fresh ``mmap`` blocks cut
-the peak CPU throughput at 32 users from about 159 to 100 requests/s. Settings tried and
-dropped: ``malloc_trim`` after every batch (+13 %), a 4 MiB threshold (+15 %), one arena
-(+22 %), thresholds at 32 MiB with no trimming (+34 %), batches padded to power-of-two
-sizes (flat, but 97 requests/s).
+* glibc raises its ``mmap`` threshold each time a large block is freed, so the activations
+  of batched forwards soon live on the heap; there, freed blocks of one size leave holes
+  that blocks of another do not fill, and every new batch size brings new sizes;
+* it trims the top of each heap when enough is free, and the next forward faults the
+  same pages back in (zeroed by the kernel: thousands of page faults per image).
+
+:func:`pin_malloc_thresholds` fixes the ``mmap`` threshold at glibc's ceiling (32 MiB on
+64-bit, so activations stay on the heap) and the trim threshold out of reach (the heap is
+never handed back and re-faulted); :class:`~semcom.serving.engine.LinkEngine` pads every
+forward to a power of two (``pad_shapes``), so only a handful of block sizes ever occur and
+the same blocks are reused forward after forward. Together: a flat resident set at the
+speed of a warm heap.
+
+Measured with ``zoo:gsc-cifar10-awgn`` on a 2-core CPU, 400 batches of 1-32 images in a
+worker thread (``benchmarks/bench_serving.py`` has the service's 10,000-request soak):
+glibc's defaults 553 -> 991 MB (+79 %, 215 images/s); both thresholds pinned at 1 MiB
+(every activation a fresh ``mmap``, this module's first setting) +12-27 %, 118-135
+images/s, about 2,000 page faults per image; pinned at 32 MiB / no trim with padded
+shapes of at most 16 +0.2-2.5 %, 158-180 images/s, about 5 page faults per image. Tried
+and dropped earlier: ``malloc_trim`` after every batch, a 4 MiB threshold, one arena.
 
 Example:
     >>> import platform
@@ -32,13 +40,18 @@ import sys
 #: ``mallopt`` parameters (glibc's malloc.h).
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
-#: Where ``semcom serve`` pins both thresholds (unless ``--no-flat-memory``), bytes.
-FLAT_THRESHOLD_BYTES = 1024 * 1024
+#: glibc's largest ``mmap`` threshold on 64-bit (``HEAP_MAX_SIZE / 2``), bytes.
+MMAP_THRESHOLD_MAX = 32 * 1024 * 1024
+#: A trim threshold the heap never reaches: freed memory stays resident for reuse, bytes.
+NO_TRIM = 2**31 - 1
 
 
-def pin_malloc_thresholds(threshold_bytes: int = FLAT_THRESHOLD_BYTES) -> bool:
-    """Fix glibc's mmap and trim thresholds at ``threshold_bytes`` for this process (which
-    also turns glibc's dynamic adjustment off).
+def pin_malloc_thresholds(
+    mmap_threshold_bytes: int = MMAP_THRESHOLD_MAX, trim_threshold_bytes: int = NO_TRIM
+) -> bool:
+    """Fix glibc's ``mmap`` and trim thresholds for this process (which also turns glibc's
+    dynamic adjustment off); the defaults keep blocks up to 32 MiB on a heap that is never
+    trimmed (module docstring).
 
     Returns ``True`` when set, ``False`` on other platforms or C libraries (nothing done).
     The same as starting the process with ``MALLOC_MMAP_THRESHOLD_`` and
@@ -53,6 +66,6 @@ def pin_malloc_thresholds(threshold_bytes: int = FLAT_THRESHOLD_BYTES) -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    ok_mmap = mallopt(M_MMAP_THRESHOLD, threshold_bytes) == 1
-    ok_trim = mallopt(M_TRIM_THRESHOLD, threshold_bytes) == 1
+    ok_mmap = mallopt(M_MMAP_THRESHOLD, mmap_threshold_bytes) == 1
+    ok_trim = mallopt(M_TRIM_THRESHOLD, trim_threshold_bytes) == 1
     return bool(ok_mmap and ok_trim)

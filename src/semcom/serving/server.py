@@ -34,12 +34,18 @@ from semcom.device import resolve_device
 from semcom.errors import SemcomError
 from semcom.serving.app import create_app
 from semcom.serving.config import ServeConfig
-from semcom.serving.engine import LinkEngine
+from semcom.serving.engine import Engine, LinkEngine
+from semcom.serving.process_engine import EngineSpec, ProcessEngine
 
 
-def build_app(config: ServeConfig) -> FastAPI:
-    """Load ``config.checkpoint`` (a link or codec checkpoint, ``zoo:NAME`` or a path) and
-    return the app serving it."""
+def build_engine(config: ServeConfig) -> Engine:
+    """Load ``config.checkpoint`` (a link or codec checkpoint, ``zoo:NAME`` or a path) into
+    a model process of its own (``config.model_process``) or into this process."""
+    if config.model_process:
+        spec = EngineSpec(config.checkpoint, config.channel, config.device,
+                          config.refiner_steps, config.forward_batch, config.threads,
+                          config.flat_memory)  # fmt: skip
+        return ProcessEngine(spec)
     from semcom.zoo import load
 
     link = load(
@@ -48,7 +54,12 @@ def build_app(config: ServeConfig) -> FastAPI:
         device=resolve_device(config.device),
         refiner_steps=config.refiner_steps,
     )
-    return create_app(LinkEngine(link, config.max_batch, config.threads), config)
+    return LinkEngine(link, config.forward_batch, config.threads, config.flat_memory)
+
+
+def build_app(config: ServeConfig) -> FastAPI:
+    """The app serving ``config.checkpoint`` (:func:`build_engine`) with ``config``."""
+    return create_app(build_engine(config), config)
 
 
 def _uvicorn_config(app: FastAPI, host: str, port: int, log_level: str) -> uvicorn.Config:
@@ -87,6 +98,35 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def _rss(pid: int) -> int:
+    """``VmRSS`` of ``pid``, bytes (0 when gone or not on Linux)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants (Linux ``/proc``; ``[root]`` elsewhere)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(parents.get(pid, []))
+    return tree
 
 
 class ServiceThread:
@@ -149,16 +189,10 @@ class ServiceProcess:
         return f"http://{self.host}:{self.port}"
 
     def rss_bytes(self) -> int:
-        """The service process's resident set size, bytes (Linux ``/proc``; 0 elsewhere)."""
+        """Resident set size of the service and its child processes (the model process),
+        bytes (Linux ``/proc``; 0 elsewhere)."""
         assert self.proc is not None
-        try:
-            text = Path(f"/proc/{self.proc.pid}/status").read_text()
-        except OSError:
-            return 0
-        for line in text.splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        return 0
+        return sum(_rss(pid) for pid in _process_tree(self.proc.pid))
 
     def __enter__(self) -> str:
         import httpx
