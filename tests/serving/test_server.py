@@ -44,3 +44,22 @@ def test_a_service_process_counts_its_model_process_and_stops_it() -> None:
     while any(running(pid) for pid in tree) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in tree if running(pid)]
+
+
+def test_build_engine_honours_model_process_and_the_forward_settings() -> None:
+    from semcom.serving import ServeConfig
+    from semcom.serving.engine import LinkEngine
+    from semcom.serving.process_engine import ProcessEngine
+    from semcom.serving.server import build_engine
+
+    settings = {"device": "cpu", "forward_batch": 8, "flat_memory": False}
+    local = build_engine(ServeConfig("zoo:deepjscc-cifar10-awgn", model_process=False, **settings))
+    assert isinstance(local, LinkEngine)
+    assert (local.max_batch, local.pad_shapes) == (8, False)
+    remote = build_engine(ServeConfig("zoo:deepjscc-cifar10-awgn", **settings))
+    try:
+        assert isinstance(remote, ProcessEngine)
+        assert (remote.k, remote.tile_shape) == (local.k, local.tile_shape)
+        assert (remote.info()["max_batch"], remote.info()["pad_shapes"]) == (8, False)
+    finally:
+        remote.close()

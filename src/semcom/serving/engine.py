@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -147,13 +148,20 @@ class LinkEngine:
             sizes.append((m, max(m, padded)))
         return sizes
 
-    def _forwards(self, n: int) -> list[tuple[slice, int]]:
-        """``(rows, padded size)`` of each forward over ``n`` tiles."""
-        out, start = [], 0
-        for m, padded in self.forward_sizes(n):
-            out.append((slice(start, start + m), padded))
+    def _run_forwards(
+        self, forward: Callable[..., torch.Tensor], *tensors: torch.Tensor | None
+    ) -> torch.Tensor:
+        """``forward`` over the rows of ``tensors`` (each ``[N, ...]`` or ``None``), one call
+        per :meth:`forward_sizes` entry with every tensor padded to its size; the real rows
+        of the outputs, concatenated: ``[N, C, h, w] float32`` in [0, 1] on the CPU."""
+        first = next(t for t in tensors if t is not None)
+        parts, start = [], 0
+        for m, rows in self.forward_sizes(len(first)):
+            s = slice(start, start + m)
             start += m
-        return out
+            args = [None if t is None else _pad_rows(t[s], rows) for t in tensors]
+            parts.append(forward(*args)[:m].clamp(0, 1).float().cpu())
+        return torch.cat(parts)
 
     @torch.inference_mode()
     def decode_batch(self, jobs: list[DecodeJob]) -> list[torch.Tensor]:
@@ -174,14 +182,12 @@ class LinkEngine:
                     [j.csi if j.csi is not None else np.ones_like(j.symbols) for j in jobs]
                 )
             ).to(self.device)
-        parts = []
-        for s, rows in self._forwards(len(y)):
-            ys, snrs = _pad_rows(y[s], rows), _pad_rows(snr[s], rows)
-            x = self.link.codec.decode(ys, snrs, None if csi is None else _pad_rows(csi[s], rows))
-            if self.link.refiner is not None:
-                x = self.link.refiner(x, snrs, None)
-            parts.append(x[: s.stop - s.start].clamp(0, 1).float().cpu())
-        return list(torch.split(torch.cat(parts), counts))
+
+        def receive(y: torch.Tensor, snr: torch.Tensor, csi: torch.Tensor | None) -> torch.Tensor:
+            x = self.link.codec.decode(y, snr, csi)
+            return x if self.link.refiner is None else self.link.refiner(x, snr, None)
+
+        return list(torch.split(self._run_forwards(receive, y, snr, csi), counts))
 
     @torch.inference_mode()
     def transmit_batch(self, jobs: list[TransmitJob]) -> list[torch.Tensor]:
@@ -194,13 +200,5 @@ class LinkEngine:
             [j.snr_db for j in jobs for _ in range(len(j.tiles))], device=self.device
         )
         gen = torch.Generator(device=self.device).manual_seed(jobs[0].seed)
-        parts = [
-            self.link(_pad_rows(x[s], rows), _pad_rows(snr[s], rows), gen)["x_hat"][
-                : s.stop - s.start
-            ]
-            .clamp(0, 1)
-            .float()
-            .cpu()
-            for s, rows in self._forwards(len(x))
-        ]
-        return list(torch.split(torch.cat(parts), counts))
+        out = self._run_forwards(lambda x, snr: self.link(x, snr, gen)["x_hat"], x, snr)
+        return list(torch.split(out, counts))

@@ -43,8 +43,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from semcom.device import resolve_device
 from semcom.errors import SemcomError
-from semcom.serving.engine import DecodeJob, TransmitJob
+from semcom.serving.engine import DecodeJob, LinkEngine, TransmitJob
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,16 @@ class EngineSpec:
     threads: int = 0
     flat_memory: bool = True
 
+    def build(self, threads: int | None = None) -> LinkEngine:
+        """Load the link into a :class:`LinkEngine` in this process (``threads`` overrides
+        ``self.threads``)."""
+        from semcom.zoo import load
+
+        link = load(self.checkpoint, channel=self.channel, device=resolve_device(self.device),
+                    refiner_steps=self.refiner_steps)  # fmt: skip
+        threads = self.threads if threads is None else threads
+        return LinkEngine(link, self.forward_batch, threads, self.flat_memory)
+
 
 def _send(conn: Connection, obj: Any) -> None:
     conn.send_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
@@ -74,17 +85,12 @@ def _child(conn: Connection, spec: EngineSpec) -> None:
     ``(method, jobs)`` with ``("ok", [arrays])`` or ``("error", text)`` until ``None``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        from semcom.device import resolve_device
-        from semcom.serving.engine import LinkEngine
         from semcom.serving.memory import pin_malloc_thresholds
-        from semcom.zoo import load
 
         if spec.flat_memory:
             pin_malloc_thresholds()
-        link = load(spec.checkpoint, channel=spec.channel, device=resolve_device(spec.device),
-                    refiner_steps=spec.refiner_steps)  # fmt: skip
-        threads = spec.threads or max(1, torch.get_num_threads() - 1)  # a core for the loop
-        engine = LinkEngine(link, spec.forward_batch, threads, spec.flat_memory)
+        # unless told otherwise, leave a core to the service's event loop
+        engine = spec.build(spec.threads or max(1, torch.get_num_threads() - 1))
     except Exception as e:  # every load failure goes back as one line
         text = str(e) if isinstance(e, SemcomError) else f"{type(e).__name__}: {e}"
         _send(conn, ("error", text))

@@ -30,31 +30,19 @@ from typing import IO
 import uvicorn
 from fastapi import FastAPI
 
-from semcom.device import resolve_device
 from semcom.errors import SemcomError
 from semcom.serving.app import create_app
 from semcom.serving.config import ServeConfig
-from semcom.serving.engine import Engine, LinkEngine
+from semcom.serving.engine import Engine
 from semcom.serving.process_engine import EngineSpec, ProcessEngine
 
 
 def build_engine(config: ServeConfig) -> Engine:
     """Load ``config.checkpoint`` (a link or codec checkpoint, ``zoo:NAME`` or a path) into
     a model process of its own (``config.model_process``) or into this process."""
-    if config.model_process:
-        spec = EngineSpec(config.checkpoint, config.channel, config.device,
-                          config.refiner_steps, config.forward_batch, config.threads,
-                          config.flat_memory)  # fmt: skip
-        return ProcessEngine(spec)
-    from semcom.zoo import load
-
-    link = load(
-        config.checkpoint,
-        channel=config.channel,
-        device=resolve_device(config.device),
-        refiner_steps=config.refiner_steps,
-    )
-    return LinkEngine(link, config.forward_batch, config.threads, config.flat_memory)
+    spec = EngineSpec(config.checkpoint, config.channel, config.device, config.refiner_steps,
+                      config.forward_batch, config.threads, config.flat_memory)  # fmt: skip
+    return ProcessEngine(spec) if config.model_process else spec.build()
 
 
 def build_app(config: ServeConfig) -> FastAPI:
