@@ -69,3 +69,37 @@ def test_identical_models_have_no_distillation_or_semantic_loss() -> None:
     got = pld_losses(x, y, out, dict(out), clf)
     for key in ("mentor_dis", "student_dis", "mentor_sem", "student_sem"):
         assert got.logs[key] == pytest.approx(0.0, abs=1e-7)
+
+
+def test_a_symbol_map_starts_at_eq_19_and_trains_with_the_student() -> None:
+    from semcom.federated.distillation import SymbolMap
+
+    mentor, student, clf = _models()
+    x, y = torch.rand(4, 1, 28, 28), torch.tensor([0, 1, 2, 3])
+    ch = create_channel("awgn")
+    g = torch.Generator().manual_seed(0)
+    out_m, out_s = mentor(x, ch, 10.0, g), student(x, ch, 10.0, g)
+    k = out_s["symbols"].shape[1]
+    plain = pld_losses(x, y, out_m, out_s, clf)
+    smap = SymbolMap(k)
+    mapped = pld_losses(x, y, out_m, out_s, clf, symbol_map=smap)
+    assert mapped.logs["student_sem"] == pytest.approx(plain.logs["student_sem"], rel=1e-5)
+    mapped.student_total.backward()
+    assert smap.linear.weight.grad is not None
+    assert smap.linear.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in mentor.parameters())
+    smap.zero_grad()
+    mapped = pld_losses(x, y, out_m, out_s, clf, symbol_map=smap)
+    mapped.mentor_total.backward()
+    assert smap.linear.weight.grad is None or smap.linear.weight.grad.abs().sum() == 0
+    # a map that undoes the student's code makes the symbol term vanish
+    s_m = torch.view_as_real(out_m["symbols"]).flatten(1).detach()
+    s_s = torch.view_as_real(out_s["symbols"]).flatten(1).detach()
+    with torch.no_grad():
+        smap.linear.weight.copy_(torch.linalg.lstsq(s_s, s_m).solution.T)
+        smap.linear.bias.zero_()
+    fitted = pld_losses(x, y, out_m, out_s, clf, symbol_map=smap)
+    only_rec = float(F.mse_loss(out_m["x_hat"], out_s["x_hat"]).detach()) / (
+        plain.logs["mentor_task"] + plain.logs["student_task"]
+    )
+    assert fitted.logs["student_sem"] == pytest.approx(only_rec, rel=1e-3, abs=1e-6)

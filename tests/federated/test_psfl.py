@@ -150,6 +150,25 @@ def test_the_mentor_lives_in_the_node_state_across_rounds(tmp_path: Path) -> Non
     assert {"mentor_task", "student_task", "mentor_index"} <= set(r1.logs)
 
 
+def test_a_linear_symbol_map_lives_in_the_node_state(tmp_path: Path) -> None:
+    from flwr.app import RecordDict
+
+    from semcom.federated.psfl import SYMBOL_MAP_KEY, psfl_client_round
+    from semcom.federated.workload import client_images
+
+    cfg = _cfg(_npz(tmp_path), mentor_options={"narrow": 4}, symbol_map="linear")
+    data = client_images(cfg, 0)
+    state, content = RecordDict(), RecordDict()
+    psfl_client_round(cfg, build_model(cfg, data), content, state, data, 10.0, 0, seed=1)
+    first = state.array_records[SYMBOL_MAP_KEY].to_torch_state_dict()["linear.weight"]
+    assert not torch.equal(first, torch.eye(first.shape[0]))  # trained, from the identity
+    psfl_client_round(cfg, build_model(cfg, data), content, state, data, 10.0, 0, seed=2)
+    second = state.array_records[SYMBOL_MAP_KEY].to_torch_state_dict()["linear.weight"]
+    assert not torch.equal(second, first)  # went on from the stored map
+    with pytest.raises(SemcomError, match=r"psfl\.symbol_map"):
+        _cfg(_npz(tmp_path), symbol_map="mlp")
+
+
 def test_agp_can_start_later_and_regrow_last_values(tmp_path: Path) -> None:
     cfg = _cfg(_npz(tmp_path), agp_start_round=2, regrow="last")
     reference = build_model(cfg, workload.test_images(cfg)).state_dict()

@@ -395,6 +395,9 @@ class PSFLSettings:
         distillation_weight, semantic_weight: factors on the adaptive distillation
             (Eqs. 17-18) and adaptive semantic (Eq. 19) terms of both totals; 1 (the
             paper's Eqs. 20-21) by default, >= 0.
+        symbol_map: how Eq. 19 compares the student's channel symbols with its mentor's:
+            ``identity`` (as they are) or ``linear`` (through a client-local learned
+            linear map, FitNets-style; see :mod:`semcom.federated.distillation`).
     """
 
     mentors: tuple[str, ...] = ("gsc-m", "gsc-l", "gsc-h")
@@ -407,10 +410,15 @@ class PSFLSettings:
     regrow: str = "zero"
     distillation_weight: float = 1.0
     semantic_weight: float = 1.0
+    symbol_map: str = "identity"
 
     def __post_init__(self) -> None:
         from semcom.codecs.vitjscc import SIZES
 
+        if self.symbol_map not in ("identity", "linear"):
+            raise SemcomError(
+                f"psfl.symbol_map must be 'identity' or 'linear', got {self.symbol_map!r}"
+            )
         for key in ("distillation_weight", "semantic_weight"):
             if not getattr(self, key) >= 0:
                 raise SemcomError(f"psfl.{key} must be >= 0, got {getattr(self, key)}")

@@ -19,6 +19,15 @@ have different architectures, so ``S`` and ``C`` are taken where both have the s
 ``S`` is the encoder output, the ``k`` channel symbols (same cbr), and ``C`` is the
 decoder output, the reconstruction.
 
+Two independently initialised encoders agree on nothing but the symbols' power, so asking
+the student's ``S`` to *equal* its mentor's pulls the one shared student towards nine
+different codes. Eq. 19 does not say how features of two architectures are compared; the
+paper's encoders (a ViT and a ResNet-18) do not even share a shape. ``symbol_map`` is
+the usual answer of feature distillation (FitNets' regressor, Romero et al. 2015): a
+client-local linear map ``P`` from the student's symbols to its mentor's, trained with the
+student's term — ``MSE(S', P(S))`` — so the student has to carry the mentor's
+information, not copy its code. ``None`` compares the symbols directly.
+
 Example:
     >>> import torch
     >>> from semcom import create_channel, create_codec
@@ -41,7 +50,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["PLDLosses", "pld_losses"]
+__all__ = ["PLDLosses", "SymbolMap", "pld_losses"]
 
 _EPS = 1e-8
 
@@ -77,6 +86,30 @@ def _symbols(out: Mapping[str, torch.Tensor]) -> torch.Tensor:
     return torch.view_as_real(out["symbols"]).flatten(1)
 
 
+class SymbolMap(nn.Module):
+    """A client's linear map from the student's channel symbols to its mentor's.
+
+    Starts at the identity (Eq. 19 as printed) and learns from the student's semantic
+    term; it stays on the client with the mentor and is never uploaded.
+
+    Args:
+        k: channel symbols per image (both models share the cbr).
+
+    Shapes: ``[B, 2k] float32`` (real and imaginary parts) in and out.
+    """
+
+    def __init__(self, k: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(2 * k, 2 * k)
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.eye(2 * k))
+            self.linear.bias.zero_()
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.linear(s)
+        return out
+
+
 def pld_losses(
     x: torch.Tensor,
     labels: torch.Tensor,
@@ -85,6 +118,7 @@ def pld_losses(
     classifier: nn.Module,
     distillation_weight: float = 1.0,
     semantic_weight: float = 1.0,
+    symbol_map: nn.Module | None = None,
 ) -> PLDLosses:
     """Eqs. 15-21 for one batch.
 
@@ -96,10 +130,13 @@ def pld_losses(
         classifier: the frozen task classifier, images -> logits ``[B, classes]``.
         distillation_weight, semantic_weight: factors on the distillation and semantic
             terms in the totals (1 and 1: Eqs. 20-21 as printed).
+        symbol_map: the client's :class:`SymbolMap` (student symbols ``[B, 2k]`` ->
+            mentor's), or ``None`` to compare the symbols as they are. Its gradients come
+            from the student's total.
 
     Returns:
         :class:`PLDLosses`; ``mentor_total`` has gradients only into the mentor,
-        ``student_total`` only into the student.
+        ``student_total`` only into the student (and ``symbol_map``).
     """
     task_m, logits_m = _task(mentor_out, x, labels, classifier)
     task_s, logits_s = _task(student_out, x, labels, classifier)
@@ -108,6 +145,8 @@ def pld_losses(
     dis_s = _kl(logits_m, logits_s) / (w_m + _EPS)  # Eq. 18
     denom = w_m + w_s + _EPS
     sym_m, sym_s = _symbols(mentor_out), _symbols(student_out)
+    if symbol_map is not None:
+        sym_s = symbol_map(sym_s)
     rec_m, rec_s = mentor_out["x_hat"], student_out["x_hat"]
     sem_m = (F.mse_loss(sym_m, sym_s.detach()) + F.mse_loss(rec_m, rec_s.detach())) / denom
     sem_s = (F.mse_loss(sym_s, sym_m.detach()) + F.mse_loss(rec_s, rec_m.detach())) / denom

@@ -10,7 +10,8 @@ Client (:func:`psfl_client_round`): picks its mentor by data volume
 (:func:`mentor_size`), keeps it in the node's Flower state across rounds, runs PLD
 (:mod:`semcom.federated.distillation`; Adam at ``train.lr`` for both models) for
 ``train.local_epochs`` with the student's pruned weights held at zero, and uploads the
-student only. The local accuracy it reports is its mentor's (the model that serves it).
+student only (with ``psfl.symbol_map = "linear"`` the client also keeps its symbol map in
+that state). The local accuracy it reports is its mentor's (the model that serves it).
 A resumed run restarts the mentors from their initialisation (they live on the clients).
 """
 
@@ -28,7 +29,7 @@ from semcom.codecs.base import Codec
 from semcom.data import ImageDataset
 from semcom.errors import SemcomError
 from semcom.federated.config import FLConfig
-from semcom.federated.distillation import pld_losses
+from semcom.federated.distillation import SymbolMap, pld_losses
 from semcom.federated.payload import from_record, to_record
 from semcom.federated.pruning import (
     Masks,
@@ -45,10 +46,18 @@ from semcom.link import SemanticLink
 from semcom.registry import create_channel, create_codec
 from semcom.seeding import make_generator
 
-__all__ = ["MASKS_KEY", "MENTOR_KEY", "PSFLStrategy", "mentor_size", "psfl_client_round"]
+__all__ = [
+    "MASKS_KEY",
+    "MENTOR_KEY",
+    "SYMBOL_MAP_KEY",
+    "PSFLStrategy",
+    "mentor_size",
+    "psfl_client_round",
+]
 
 MASKS_KEY = "masks"
 MENTOR_KEY = "psfl.mentor"
+SYMBOL_MAP_KEY = "psfl.symbol_map"
 
 
 def _masks_record(masks: Masks) -> ArrayRecord:
@@ -173,6 +182,14 @@ def load_mentor(
     return mentor, size
 
 
+def load_symbol_map(state: RecordDict, k: int) -> SymbolMap:
+    """The client's student-to-mentor symbol map from its Flower state, or the identity."""
+    symbol_map = SymbolMap(k)
+    if SYMBOL_MAP_KEY in state.array_records:
+        symbol_map.load_state_dict(from_record(state.array_records[SYMBOL_MAP_KEY]))
+    return symbol_map
+
+
 def psfl_client_round(
     cfg: FLConfig,
     student: Codec,
@@ -198,19 +215,25 @@ def psfl_client_round(
     link_s = SemanticLink(student.to(device), channel).train()
     opt_m = torch.optim.Adam(mentor.parameters(), lr=cfg.train.lr)
     opt_s = torch.optim.Adam(student.parameters(), lr=cfg.train.lr)
+    symbol_map: SymbolMap | None = None
     sums: dict[str, float] = {}
     loss_sum, seen = 0.0, 0
     for idx, noise in local_batches(cfg, len(data), seed, device):
         x = data.batch(idx).to(device)
         y = data.labels[idx].to(device)
+        out_s = link_s(x, snr_db, noise)
+        if cfg.psfl.symbol_map == "linear" and symbol_map is None:
+            symbol_map = load_symbol_map(state, out_s["symbols"].shape[1]).to(device)
+            opt_s.add_param_group({"params": list(symbol_map.parameters())})
         losses = pld_losses(
             x,
             y,
             link_m(x, snr_db, noise),
-            link_s(x, snr_db, noise),
+            out_s,
             clf,
             cfg.psfl.distillation_weight,
             cfg.psfl.semantic_weight,
+            symbol_map,
         )
         opt_m.zero_grad(set_to_none=True)
         opt_s.zero_grad(set_to_none=True)
@@ -230,6 +253,8 @@ def psfl_client_round(
     mentor.eval().to("cpu")
     student.eval().to("cpu")
     state.array_records[MENTOR_KEY] = to_record(mentor.state_dict())
+    if symbol_map is not None:
+        state.array_records[SYMBOL_MAP_KEY] = to_record(symbol_map.to("cpu").state_dict())
     weights = student.state_dict()
     upload = to_record(kept_values(weights, masks) if masks is not None else weights)
     logs = {k: v / max(seen, 1) for k, v in sums.items()}
