@@ -156,7 +156,8 @@ def test_a_linear_symbol_map_lives_in_the_node_state(tmp_path: Path) -> None:
     from semcom.federated.psfl import SYMBOL_MAP_KEY, psfl_client_round
     from semcom.federated.workload import client_images
 
-    cfg = _cfg(_npz(tmp_path), mentor_options={"narrow": 4}, symbol_map="linear")
+    cfg = _cfg(_npz(tmp_path), mentor_options={"narrow": 4})
+    assert cfg.psfl.symbol_map == "linear"  # the default
     data = client_images(cfg, 0)
     state, content = RecordDict(), RecordDict()
     psfl_client_round(cfg, build_model(cfg, data), content, state, data, 10.0, 0, seed=1)
@@ -165,6 +166,10 @@ def test_a_linear_symbol_map_lives_in_the_node_state(tmp_path: Path) -> None:
     psfl_client_round(cfg, build_model(cfg, data), content, state, data, 10.0, 0, seed=2)
     second = state.array_records[SYMBOL_MAP_KEY].to_torch_state_dict()["linear.weight"]
     assert not torch.equal(second, first)  # went on from the stored map
+    plain = _cfg(_npz(tmp_path), mentor_options={"narrow": 4}, symbol_map="identity")
+    bare = RecordDict()
+    psfl_client_round(plain, build_model(plain, data), content, bare, data, 10.0, 0, seed=1)
+    assert SYMBOL_MAP_KEY not in bare.array_records
     with pytest.raises(SemcomError, match=r"psfl\.symbol_map"):
         _cfg(_npz(tmp_path), symbol_map="mlp")
 

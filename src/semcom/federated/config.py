@@ -396,8 +396,9 @@ class PSFLSettings:
             (Eqs. 17-18) and adaptive semantic (Eq. 19) terms of both totals; 1 (the
             paper's Eqs. 20-21) by default, >= 0.
         symbol_map: how Eq. 19 compares the student's channel symbols with its mentor's:
-            ``identity`` (as they are) or ``linear`` (through a client-local learned
-            linear map, FitNets-style; see :mod:`semcom.federated.distillation`).
+            ``linear`` (default: through a client-local learned linear map, FitNets'
+            regressor; see :mod:`semcom.federated.distillation`) or ``identity`` (as they
+            are).
     """
 
     mentors: tuple[str, ...] = ("gsc-m", "gsc-l", "gsc-h")
@@ -410,7 +411,7 @@ class PSFLSettings:
     regrow: str = "zero"
     distillation_weight: float = 1.0
     semantic_weight: float = 1.0
-    symbol_map: str = "identity"
+    symbol_map: str = "linear"
 
     def __post_init__(self) -> None:
         from semcom.codecs.vitjscc import SIZES

@@ -26,7 +26,8 @@ paper's encoders (a ViT and a ResNet-18) do not even share a shape. ``symbol_map
 the usual answer of feature distillation (FitNets' regressor, Romero et al. 2015): a
 client-local linear map ``P`` from the student's symbols to its mentor's, trained with the
 student's term — ``MSE(S', P(S))`` — so the student has to carry the mentor's
-information, not copy its code. ``None`` compares the symbols directly.
+information, not copy its code. ``None`` compares the symbols directly (``psfl.symbol_map =
+"identity"``; PSFL's default is ``linear``, measured in docs/benchmarks.md).
 
 Example:
     >>> import torch

@@ -10,9 +10,10 @@ Client (:func:`psfl_client_round`): picks its mentor by data volume
 (:func:`mentor_size`), keeps it in the node's Flower state across rounds, runs PLD
 (:mod:`semcom.federated.distillation`; Adam at ``train.lr`` for both models) for
 ``train.local_epochs`` with the student's pruned weights held at zero, and uploads the
-student only (with ``psfl.symbol_map = "linear"`` the client also keeps its symbol map in
-that state). The local accuracy it reports is its mentor's (the model that serves it).
-A resumed run restarts the mentors from their initialisation (they live on the clients).
+student only (with ``psfl.symbol_map = "linear"``, the default, the client also keeps its
+student-to-mentor symbol map in that state). The local accuracy it reports is its
+mentor's (the model that serves it). A resumed run restarts the mentors (and maps) from
+their initialisation (they live on the clients).
 """
 
 from __future__ import annotations
