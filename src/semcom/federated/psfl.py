@@ -217,15 +217,15 @@ def psfl_client_round(
     opt_m = torch.optim.Adam(mentor.parameters(), lr=cfg.train.lr)
     opt_s = torch.optim.Adam(student.parameters(), lr=cfg.train.lr)
     symbol_map: SymbolMap | None = None
+    if cfg.psfl.symbol_map == "linear":
+        symbol_map = load_symbol_map(state, student.k).to(device)
+        opt_s.add_param_group({"params": list(symbol_map.parameters())})
     sums: dict[str, float] = {}
     loss_sum, seen = 0.0, 0
     for idx, noise in local_batches(cfg, len(data), seed, device):
         x = data.batch(idx).to(device)
         y = data.labels[idx].to(device)
-        out_s = link_s(x, snr_db, noise)
-        if cfg.psfl.symbol_map == "linear" and symbol_map is None:
-            symbol_map = load_symbol_map(state, out_s["symbols"].shape[1]).to(device)
-            opt_s.add_param_group({"params": list(symbol_map.parameters())})
+        out_s = link_s(x, snr_db, noise)  # the student draws its noise first
         losses = pld_losses(
             x,
             y,
