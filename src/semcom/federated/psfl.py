@@ -184,7 +184,8 @@ def load_mentor(
 
 
 def load_symbol_map(state: RecordDict, k: int) -> SymbolMap:
-    """The client's student-to-mentor symbol map from its Flower state, or the identity."""
+    """The client's student-to-mentor symbol map (``k`` complex channel symbols per image,
+    ``[B, 2k] float32`` in and out) from its Flower state, or the identity."""
     symbol_map = SymbolMap(k)
     if SYMBOL_MAP_KEY in state.array_records:
         symbol_map.load_state_dict(from_record(state.array_records[SYMBOL_MAP_KEY]))
