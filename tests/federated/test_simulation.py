@@ -64,7 +64,7 @@ def test_failing_clients_are_excluded_and_the_run_resumes(tmp_path: Path) -> Non
     run_simulation_fl(cfg, part, resume=True, progress=False)
     resumed = _rows(part / "rounds.csv")
     for a, b in zip(rounds, resumed, strict=True):
-        for key in ("global_loss", "uplink_bits", "energy_j", "participants"):
+        for key in ("participants", "global_loss", "uplink_bits", "energy_j"):
             assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-5), key
 
 

@@ -8,7 +8,9 @@ a Flower strategy (``flwr.serverapp.strategy``), so Flower's contract holds
 Eq. 10) that first drops every reply it cannot average — an error reply (the client
 raised or its process died), weights with NaN / Inf or the wrong tensors or shapes — and
 records why in :attr:`RobustFedAvg.last_round`; clients that never answered before the
-round's timeout are recorded as ``timeout``.
+round's timeout are recorded as ``timeout``. Every round first waits for all
+``min_available_nodes`` to connect (:func:`~semcom.federated.nodes.wait_for_nodes`), so a
+run samples the same clients however fast its server thread starts.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from flwr.serverapp.strategy import (
 from flwr.supercore.differential_privacy import KEY_CLIPPING_NORM
 
 from semcom.federated.config import FLConfig, PrivacySettings
+from semcom.federated.nodes import wait_for_nodes
 from semcom.federated.payload import check_update, from_record, record_bits
 
 #: client metrics beyond the standard ones that ``clients.csv`` keeps (PSFL's PLD terms)
@@ -151,6 +154,7 @@ class RobustFedAvg(FedAvg):
     ) -> Iterable[Message]:
         if isinstance(self.dp, DifferentialPrivacyClientSideFixedClipping):
             config[KEY_CLIPPING_NORM] = self.dp.clipping_norm  # the clients clip
+        wait_for_nodes(grid, self.min_available_nodes, self.cfg.fl.timeout_s)  # Flower's race
         messages = list(super().configure_train(server_round, arrays, config, grid))
         for msg in messages:
             for key, record in self.train_records(server_round).items():
@@ -217,6 +221,12 @@ class RobustFedAvg(FedAvg):
         if self.dp is not None:
             return self.dp.aggregate_train(server_round, good)
         return super().aggregate_train(server_round, good)
+
+    def configure_evaluate(
+        self, server_round: int, arrays: ArrayRecord, config: ConfigRecord, grid: Grid
+    ) -> Iterable[Message]:
+        wait_for_nodes(grid, self.min_available_nodes, self.cfg.fl.timeout_s)  # Flower's race
+        return super().configure_evaluate(server_round, arrays, config, grid)
 
     def remember_partition(self, node_id: int, partition_id: int) -> None:
         """Record which partition a node serves (for failures it reports later)."""

@@ -47,6 +47,7 @@ from flwr.serverapp import Grid, ServerApp
 from semcom.codecs.multimodal import HealthRecordCodec
 from semcom.errors import SemcomError
 from semcom.federated.config import WirelessSettings
+from semcom.federated.nodes import wait_for_nodes
 from semcom.federated.payload import from_record, to_record
 from semcom.federated.wireless import WirelessModel
 from semcom.twin.content import fit_content_layer
@@ -242,16 +243,7 @@ class _Server:
 
     def _nodes(self, grid: Grid) -> dict[int, int]:
         """partition id -> node id, once all users are up."""
-        want = self.s.num_users
-        deadline = time.monotonic() + 120
-        ids: list[int] = []
-        while time.monotonic() < deadline:
-            ids = list(grid.get_node_ids())
-            if len(ids) >= want:
-                break
-            time.sleep(0.5)
-        if len(ids) < want:
-            raise SemcomError(f"only {len(ids)} of {want} users connected")
+        ids = wait_for_nodes(grid, self.s.num_users, timeout_s=120)
         queries = [
             Message(
                 RecordDict({"q": ConfigRecord({"what": "partition-id"})}),
