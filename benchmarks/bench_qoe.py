@@ -6,8 +6,9 @@
   trained policy on the same 20 fixed episodes; mean +- std over seeds);
 - wall time per 10k training steps per agent (one torch thread) and the median decision
   latency per step (all N users decided at once);
-- ``--oracle``: each agent against a local-search reference (greedy's decision improved
-  by coordinate ascent on a finer grid; a local optimum, not a bound).
+- ``--oracle``: each agent against the optimum per step on the same episodes, bracketed
+  by :func:`semcom.qoe.bound.reward_bound` (an allocation that earns the lower figure,
+  and a Lagrangian upper bound no policy can beat).
 
 ``budget``: does the learned policy use fewer diffusion steps when the compute budget
 shrinks? CODI (and the greedy heuristic) on two environments that differ only in
@@ -38,8 +39,9 @@ import numpy as np
 
 from semcom.errors import SemcomError
 from semcom.qoe.agents import LEARNING_AGENTS, make_agent
+from semcom.qoe.bound import reward_bound
 from semcom.qoe.config import QoEConfig, config_hash
-from semcom.qoe.env import QoEEnv, evaluate_allocation
+from semcom.qoe.env import QoEEnv
 from semcom.qoe.training import EVAL_EPISODES, EVAL_SEED, evaluate_policy, train_run
 
 PROFILE = Path(__file__).parent / "profiles" / "gsc-cifar10-awgn.json"
@@ -51,39 +53,22 @@ def _ms(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
-def oracle_reward(cfg: QoEConfig, episodes: int = EVAL_EPISODES) -> float:
-    """A local-search reference: greedy's decision improved by coordinate ascent over a
-    finer grid (31 resolution levels x every step count, one user at a time, until no
-    change helps), on the evaluation episodes; mean reward per step. A local optimum, not
-    a bound (CODI's policy beat it)."""
+def optimum_per_step(cfg: QoEConfig, episodes: int = EVAL_EPISODES) -> tuple[float, float]:
+    """The best possible mean reward per step on the evaluation episodes, bracketed:
+    ``(achievable, upper)`` from :func:`semcom.qoe.bound.reward_bound` (the next state does
+    not depend on the action, so the per-step optimum is the optimal policy's reward)."""
     env = QoEEnv(cfg)
-    greedy = make_agent("greedy", env)
-    levels = np.linspace(*cfg.resolution, 31)
-    steps_all = np.arange(1, env.t_max + 1)
-    rewards = []
+    lows, highs = [], []
     for i in range(episodes):
-        obs, _ = env.reset(seed=EVAL_SEED + i)
+        env.reset(seed=EVAL_SEED + i)
         done = False
         while not done:
-            action = greedy.act(obs)
-            res, steps = env.decode_action(action)
-            sit = env.situation
-            best = evaluate_allocation(cfg, env.table, sit, res, steps).reward
-            changed = True
-            while changed:
-                changed = False
-                for u in range(cfg.users):
-                    for r in levels:
-                        for k in steps_all:
-                            r2, k2 = res.copy(), steps.copy()
-                            r2[u], k2[u] = r, k
-                            value = evaluate_allocation(cfg, env.table, sit, r2, k2).reward
-                            if value > best + 1e-9:
-                                best, res, steps, changed = value, r2, k2, True
-            rewards.append(best)
-            obs, _, terminated, truncated, _ = env.step(action)
+            b = reward_bound(cfg, env.table, env.situation)
+            lows.append(b.achievable)
+            highs.append(b.upper)
+            _, _, terminated, truncated, _ = env.step(env.encode_action(b.resolution, b.steps))
             done = terminated or truncated
-    return float(np.mean(rewards))
+    return float(np.mean(lows)), float(np.mean(highs))
 
 
 def final(args: argparse.Namespace) -> None:
@@ -123,10 +108,11 @@ def final(args: argparse.Namespace) -> None:
     if {"codi", "ppo"} <= set(mean):
         print(f"CODI / PPO final reward: {mean['codi'] / mean['ppo']:.3f} (target >= 1.00)")
     if args.oracle:
-        bound = oracle_reward(cfg)
-        print(f"local-search reference (greedy + coordinate ascent): {bound:.3f} per step")
+        low, high = optimum_per_step(cfg)
+        print(f"optimum reward per step: between {low:.3f} (an allocation that earns it) and "
+              f"{high:.3f} (Lagrangian upper bound)")  # fmt: skip
         for agent, m in mean.items():
-            print(f"  {agent}: {m / bound:.3f} of it")
+            print(f"  {agent}: {m / high:.3f} of the upper bound")
 
 
 def budget(args: argparse.Namespace) -> None:
@@ -175,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=Path, default=PROFILE)
     p.add_argument("--out", type=Path, default=Path("runs/bench-qoe"))
     p.add_argument("--progress", action="store_true")
-    p.add_argument("--oracle", action="store_true", help="also the local-search reference")
+    p.add_argument("--oracle", action="store_true", help="also the optimum per step")
     args = p.parse_args(argv)
     try:
         if args.part in ("final", "all"):
