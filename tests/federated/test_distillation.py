@@ -60,6 +60,12 @@ def test_the_terms_follow_eqs_15_to_21() -> None:
     assert float(weighted.student_total) == pytest.approx(total, rel=1e-5)
     total = float(task_m) + 0.5 * got.logs["mentor_dis"]
     assert float(weighted.mentor_total) == pytest.approx(total, rel=1e-5)
+    one_way = pld_losses(
+        x, y, out_m, out_s, clf, semantic_weight=0.0, student_distillation_weight=0.0
+    )
+    assert float(one_way.student_total) == pytest.approx(float(task_s), rel=1e-6)  # no Eq. 18
+    total = float(task_m) + got.logs["mentor_dis"]  # Eq. 17 kept
+    assert float(one_way.mentor_total) == pytest.approx(total, rel=1e-5)
 
 
 def test_identical_models_have_no_distillation_or_semantic_loss() -> None:

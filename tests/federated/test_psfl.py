@@ -67,6 +67,8 @@ def test_bad_psfl_options_are_one_line_errors(tmp_path: Path) -> None:
         _cfg(spec, max_prune_ratio=1.0)
     with pytest.raises(SemcomError, match=r"psfl.semantic_weight must be >= 0"):
         _cfg(spec, semantic_weight=-1.0)
+    with pytest.raises(SemcomError, match=r"psfl.student_distillation_weight must be >= 0"):
+        _cfg(spec, student_distillation_weight=-0.5)
     with pytest.raises(SemcomError, match=r"\[psfl\] options are for fl.strategy = 'psfl'"):
         fl_config_from_dict({"fl": {"strategy": "fedavg"}, "psfl": {"agp": False}})
     with pytest.raises(SemcomError, match=r"needs model\.classifier"):

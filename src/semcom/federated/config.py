@@ -16,7 +16,7 @@ A federated run is described by one TOML file with these tables (every key optio
                   secagg_quantization_range
     [psfl]        mentors, mentor_shares, personalised, agp, max_prune_ratio,
                   mentor_options, agp_start_round, regrow, distillation_weight,
-                  semantic_weight
+                  semantic_weight, symbol_map, student_distillation_weight
     [stc]         fraction
     [fttq]        threshold
     [fedpaq]      levels
@@ -395,6 +395,9 @@ class PSFLSettings:
         distillation_weight, semantic_weight: factors on the adaptive distillation
             (Eqs. 17-18) and adaptive semantic (Eq. 19) terms of both totals; 1 (the
             paper's Eqs. 20-21) by default, >= 0.
+        student_distillation_weight: factor on the student's distillation from its mentor
+            (Eq. 18) alone, >= 0; ``None`` (default): ``distillation_weight``. ``0`` keeps
+            Eq. 17 (the mentor learns from the aggregated student) and drops Eq. 18.
         symbol_map: how Eq. 19 compares the student's channel symbols with its mentor's:
             ``linear`` (default: through a client-local learned linear map, FitNets'
             regressor; see :mod:`semcom.federated.distillation`) or ``identity`` (as they
@@ -412,6 +415,7 @@ class PSFLSettings:
     distillation_weight: float = 1.0
     semantic_weight: float = 1.0
     symbol_map: str = "linear"
+    student_distillation_weight: float | None = None
 
     def __post_init__(self) -> None:
         from semcom.codecs.vitjscc import SIZES
@@ -420,8 +424,8 @@ class PSFLSettings:
             raise SemcomError(
                 f"psfl.symbol_map must be 'identity' or 'linear', got {self.symbol_map!r}"
             )
-        for key in ("distillation_weight", "semantic_weight"):
-            if not getattr(self, key) >= 0:
+        for key in ("distillation_weight", "semantic_weight", "student_distillation_weight"):
+            if getattr(self, key) is not None and not getattr(self, key) >= 0:
                 raise SemcomError(f"psfl.{key} must be >= 0, got {getattr(self, key)}")
 
         if self.agp_start_round < 1:

@@ -120,6 +120,7 @@ def pld_losses(
     distillation_weight: float = 1.0,
     semantic_weight: float = 1.0,
     symbol_map: nn.Module | None = None,
+    student_distillation_weight: float | None = None,
 ) -> PLDLosses:
     """Eqs. 15-21 for one batch.
 
@@ -134,6 +135,8 @@ def pld_losses(
         symbol_map: the client's :class:`SymbolMap` (student symbols ``[B, 2k]`` ->
             mentor's), or ``None`` to compare the symbols as they are. Its gradients come
             from the student's total.
+        student_distillation_weight: factor on Eq. 18 alone (the student's distillation
+            from its mentor); ``None``: ``distillation_weight``.
 
     Returns:
         :class:`PLDLosses`; ``mentor_total`` has gradients only into the mentor,
@@ -160,4 +163,5 @@ def pld_losses(
         "student_sem": float(sem_s.detach()),
     }
     a, b = distillation_weight, semantic_weight
-    return PLDLosses(task_m + a * dis_m + b * sem_m, task_s + a * dis_s + b * sem_s, logs)
+    a_s = a if student_distillation_weight is None else student_distillation_weight
+    return PLDLosses(task_m + a * dis_m + b * sem_m, task_s + a_s * dis_s + b * sem_s, logs)

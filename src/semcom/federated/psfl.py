@@ -236,6 +236,7 @@ def psfl_client_round(
             cfg.psfl.distillation_weight,
             cfg.psfl.semantic_weight,
             symbol_map,
+            cfg.psfl.student_distillation_weight,
         )
         opt_m.zero_grad(set_to_none=True)
         opt_s.zero_grad(set_to_none=True)
