@@ -396,8 +396,11 @@ class PSFLSettings:
             (Eqs. 17-18) and adaptive semantic (Eq. 19) terms of both totals; 1 (the
             paper's Eqs. 20-21) by default, >= 0.
         student_distillation_weight: factor on the student's distillation from its mentor
-            (Eq. 18) alone, >= 0; ``None`` (default): ``distillation_weight``. ``0`` keeps
-            Eq. 17 (the mentor learns from the aggregated student) and drops Eq. 18.
+            (Eq. 18) alone, >= 0, or ``None`` for ``distillation_weight`` (Eq. 18 as
+            printed). Default ``0``: Eq. 17 kept (the mentor learns from the aggregated
+            student), Eq. 18 dropped — measured: the printed Eq. 18 pulls the shared student
+            towards nine locally biased mentors and costs ~3 points of global accuracy
+            (docs/benchmarks.md, PSFL).
         symbol_map: how Eq. 19 compares the student's channel symbols with its mentor's:
             ``linear`` (default: through a client-local learned linear map, FitNets'
             regressor; see :mod:`semcom.federated.distillation`) or ``identity`` (as they
@@ -415,7 +418,7 @@ class PSFLSettings:
     distillation_weight: float = 1.0
     semantic_weight: float = 1.0
     symbol_map: str = "linear"
-    student_distillation_weight: float | None = None
+    student_distillation_weight: float | None = 0.0
 
     def __post_init__(self) -> None:
         from semcom.codecs.vitjscc import SIZES
