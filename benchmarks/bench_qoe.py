@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from semcom.errors import SemcomError
-from semcom.qoe.agents import LEARNING_AGENTS, make_agent
+from semcom.qoe.agents import GAMMA, LEARNING_AGENTS, make_agent
 from semcom.qoe.bound import reward_bound
 from semcom.qoe.config import QoEConfig, config_hash
 from semcom.qoe.env import QoEEnv
@@ -71,16 +71,30 @@ def optimum_per_step(cfg: QoEConfig, episodes: int = EVAL_EPISODES) -> tuple[flo
     return float(np.mean(lows)), float(np.mean(highs))
 
 
+def _shared(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Settings every learning agent shares in this run (``--gamma``)."""
+    return None if args.gamma is None else {"gamma": args.gamma}
+
+
 def final(args: argparse.Namespace) -> None:
     cfg = QoEConfig(users=args.users)
     print(f"# final: {args.users} users, {args.steps} steps, {args.seeds} seeds, "
-          f"config hash {config_hash(cfg)}")  # fmt: skip
+          f"config hash {config_hash(cfg)}, discount "
+          f"{GAMMA if args.gamma is None else args.gamma} for every learner")  # fmt: skip
     results: dict[str, list[dict[str, Any]]] = {}
     walls: dict[str, list[float]] = {}
     for agent in args.agents.split(","):
         if agent in LEARNING_AGENTS:
             runs = [
-                train_run(agent, cfg, args.steps, seed, args.out, progress=args.progress)
+                train_run(
+                    agent,
+                    cfg,
+                    args.steps,
+                    seed,
+                    args.out,
+                    progress=args.progress,
+                    hyper=_shared(args),
+                )
                 for seed in range(args.seeds)
             ]
             results[agent] = [r.evaluation for r in runs]
@@ -132,7 +146,7 @@ def budget(args: argparse.Namespace) -> None:
                 if agent in LEARNING_AGENTS:
                     evs = [
                         train_run(agent, cfg, args.steps, s, args.out / "budget" / config_hash(cfg),
-                                  progress=args.progress).evaluation
+                                  progress=args.progress, hyper=_shared(args)).evaluation
                         for s in range(args.seeds)
                     ]  # fmt: skip
                 else:
@@ -162,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("runs/bench-qoe"))
     p.add_argument("--progress", action="store_true")
     p.add_argument("--oracle", action="store_true", help="also the optimum per step")
+    p.add_argument(
+        "--gamma", type=float, default=None,
+        help="discount shared by every learning agent (default: semcom.qoe.agents.GAMMA)",
+    )  # fmt: skip
     args = p.parse_args(argv)
     try:
         if args.part in ("final", "all"):

@@ -61,6 +61,13 @@ def test_finished_run_is_reused_and_changed_settings_retrain(tmp_path: Path) -> 
     third = train_run("random", other, steps=20, seed=0, out=tmp_path, progress=False)
     assert third.meta["config_hash"] == config_hash(other) != config_hash(SMALL)
     assert not list(tmp_path.glob("**/*.partial"))
+    tuned = train_run("ppo", SMALL, steps=32, seed=0, out=tmp_path, progress=False,
+                      hyper=TINY_HYPER["ppo"])  # fmt: skip
+    stamp = (tuned.folder / "meta.json").stat().st_mtime_ns
+    retuned = train_run("ppo", SMALL, steps=32, seed=0, out=tmp_path, progress=False,
+                        hyper={**TINY_HYPER["ppo"], "gamma": 0.0})  # fmt: skip
+    assert retuned.meta["hyper"]["gamma"] == 0.0  # other settings: trained again
+    assert (retuned.folder / "meta.json").stat().st_mtime_ns != stamp
 
 
 def test_load_run_refuses_another_user_count(tmp_path: Path) -> None:

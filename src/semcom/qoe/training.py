@@ -175,7 +175,9 @@ class Run:
             return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
-def _finished(folder: Path, agent: str, config: QoEConfig, steps: int, seed: int) -> Run | None:
+def _finished(
+    folder: Path, agent: str, config: QoEConfig, steps: int, seed: int, hyper: dict[str, Any]
+) -> Run | None:
     try:
         meta = json.loads((folder / "meta.json").read_text())
         evaluation = json.loads((folder / "eval.json").read_text())
@@ -186,6 +188,7 @@ def _finished(folder: Path, agent: str, config: QoEConfig, steps: int, seed: int
         and meta.get("steps") == steps
         and meta.get("seed") == seed
         and meta.get("config_hash") == config_hash(config)
+        and meta.get("hyper", {}) == hyper
     )
     return Run(folder, meta, evaluation) if same else None
 
@@ -206,15 +209,15 @@ def train_run(
     """Train ``agent`` for ``steps`` environment steps into ``out/<agent>/seed<seed>``.
 
     ``threads``: torch threads (small networks run fastest on one). ``reuse``: return
-    a finished run with the same agent, steps, seed and environment instead of
-    retraining. ``hyper``: the agent's own settings (tuning).
+    a finished run with the same agent, steps, seed, environment and ``hyper`` instead
+    of retraining. ``hyper``: the agent's own settings (tuning).
     """
     if steps < 1:
         raise SemcomError(f"steps must be at least 1, got {steps}")
     if window < 1:
         raise SemcomError(f"window must be at least 1, got {window}")
     folder = out / agent / f"seed{seed}"
-    if reuse and (run := _finished(folder, agent, config, steps, seed)) is not None:
+    if reuse and (run := _finished(folder, agent, config, steps, seed, hyper or {})) is not None:
         return run
     torch.set_num_threads(threads)
     tmp = folder.with_name(folder.name + ".partial")
