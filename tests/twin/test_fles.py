@@ -76,3 +76,11 @@ def test_local_round_trains_and_reports_moments() -> None:
     assert not torch.equal(res.gate, torch.full_like(res.gate, 0.5))  # the gate trained
     assert after["category_accuracy"] > before["category_accuracy"] + 0.1
     assert set(after) >= {"error_rate", "mae", "mse", "within_tolerance"}
+    # a tolerance study reads the same transmission at other tolerances
+    gen.manual_seed(5)
+    base = evaluate(codec, batch, ch, 20.0, gen, tolerance=0.2)
+    gen.manual_seed(5)
+    study = evaluate(codec, batch, ch, 20.0, gen, tolerance=0.2, study=(0.1, 0.2, 0.9))
+    assert study["within_tolerance@0.2"] == study["within_tolerance"] == base["within_tolerance"]
+    assert study["within_tolerance@0.1"] <= study["within_tolerance@0.2"]
+    assert study["within_tolerance@0.9"] == 1.0 > study["within_tolerance@0.1"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ import torch
 from semcom.data.health import synthesize_health_records
 from semcom.errors import SemcomError
 from semcom.twin import TwinStore
-from semcom.twin.fles_apps import ROUND_COLUMNS, run_fles
+from semcom.twin.fles_apps import ROUND_COLUMNS, TOLERANCE_STUDY, _receiver_throughput, run_fles
 from semcom.twin.fles_config import FLeSSettings, layout
 
 
@@ -46,7 +47,12 @@ def test_a_fles_run_on_flower(tmp_path: Path) -> None:
     assert all(int(r["uplink_bits"]) > 0 and float(r["energy_j"]) > 0 for r in rows)
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["clusters"]) == {"Sedentary", "Mild Activity", "Moderate Activity"}
-    assert all(v["semantic_throughput_bps"] >= 0 for v in summary["clusters"].values())
+    for name, v in summary["clusters"].items():  # each cluster has a receiver of its own
+        assert v["receiver"] == name
+        assert v["semantic_throughput_bps"] == v["own_receiver_throughput_bps"] >= 0
+        shares = [v["within_tolerance_at"][f"{t:g}"] for t in TOLERANCE_STUDY]
+        assert shares == sorted(shares)
+        assert v["within_tolerance_at"][f"{s.tolerance:g}"] == v["within_tolerance"]
     for v in summary["clusters"].values():  # the content layer, per cluster
         assert 0 <= v["content"]["field_accuracy"] <= 1
     # each cluster serves its own fine-tuned model, not the shared global one: the layers
@@ -104,3 +110,16 @@ def test_the_multi_user_channel_serves_a_receivers_transmitters(tmp_path: Path) 
     )
     assert summary["settings"]["channel"] == "mu-mimo"
     assert len(summary["clusters"]) == 3
+
+
+def test_one_receiver_serves_every_cluster_in_turn() -> None:
+    def cluster(receiver: str, good_bits: float) -> dict[str, Any]:
+        return {"receiver": receiver, "good_bits": good_bits, "airtime_s": 0.3, "compute_s": 0.1}
+
+    shared = {c: cluster("all", 80.0) for c in ("a", "b", "c")}
+    _receiver_throughput(shared)
+    assert [m["receiver_busy_s"] for m in shared.values()] == pytest.approx([1.2] * 3)
+    assert shared["a"]["semantic_throughput_bps"] == pytest.approx(80.0 / 1.2)
+    own = {c: cluster(c, 80.0) for c in ("a", "b", "c")}
+    _receiver_throughput(own)
+    assert own["a"]["semantic_throughput_bps"] == pytest.approx(80.0 / 0.4)

@@ -184,11 +184,13 @@ def evaluate(
     snr_db: float | torch.Tensor,
     generator: torch.Generator,
     tolerance: float = 0.1,
+    study: Sequence[float] = (),
 ) -> dict[str, float]:
     """Error rate, MAE, MSE, categorical accuracy and ``within_tolerance``, the share of
     records whose per-record semantic error — the mean over its fields of the relative
     numeric error (``|err| / range``) and of the categorical misses (0 or 1) — is at most
-    ``tolerance``."""
+    ``tolerance``; for each ``tol`` in ``study`` also ``within_tolerance@{tol:g}`` (the
+    same transmission, another tolerance)."""
     codec.eval()
     with torch.no_grad():
         out = codec(batch, channel, snr_db, generator)
@@ -198,5 +200,6 @@ def evaluate(
             [lg.argmax(-1) != batch.labels[:, j] for j, lg in enumerate(out["logits"])], 1
         )
         fields = batch.present.sum(1) + miss.shape[1]
-        ok = (rel + miss.float().sum(1)) / fields <= tolerance
-    return {**m, "within_tolerance": float(ok.float().mean())}
+        err = (rel + miss.float().sum(1)) / fields
+    shares = {f"within_tolerance@{tol:g}": float((err <= tol).float().mean()) for tol in study}
+    return {**m, "within_tolerance": float((err <= tolerance).float().mean()), **shares}

@@ -16,7 +16,10 @@ Eqs. 12-14: the bits are the uploads' measured sizes) and appends a row per clus
 
 At the end it writes each cluster's model (``models/<cluster>.pt``), the semantic
 throughput per cluster (``summary.json``: bits of test records regenerated within
-tolerance / (airtime at ``bandwidth_hz`` + measured compute time)), trains the
+tolerance / (airtime at ``bandwidth_hz`` + measured compute time) of the receiver that
+serves the cluster — FLeS has one per cluster, the other scenarios one for all; see
+:func:`_receiver_throughput` — and the share regenerated at the tolerances of
+:data:`TOLERANCE_STUDY`), trains the
 content-generation layer on what every cluster's model reconstructs
 (:func:`~semcom.twin.content.fit_content_layer`: global, then customised per cluster,
 saved in the cluster's checkpoint; its accuracy under ``"content"`` per cluster in
@@ -53,10 +56,22 @@ from semcom.federated.wireless import WirelessModel
 from semcom.twin.content import fit_content_layer
 from semcom.twin.domain import DomainGate, FeatureMoments
 from semcom.twin.fles import customise, evaluate, fedavg, global_aggregate, local_round
-from semcom.twin.fles_config import FLeSSettings, Layout, layout, train_by_cluster
+from semcom.twin.fles_config import (
+    TOLERANCE_STUDY,
+    FLeSSettings,
+    Layout,
+    layout,
+    train_by_cluster,
+)
 from semcom.twin.sync import cluster_slug, save_codec
 
-__all__ = ["ROUND_COLUMNS", "make_fles_client_app", "make_fles_server_app", "run_fles"]
+__all__ = [
+    "ROUND_COLUMNS",
+    "TOLERANCE_STUDY",
+    "make_fles_client_app",
+    "make_fles_server_app",
+    "run_fles",
+]
 
 ROUND_COLUMNS = (
     "round",
@@ -321,27 +336,31 @@ class _Server:
         codecs: dict[str, HealthRecordCodec] = {}
         gen = torch.Generator().manual_seed(s.seed + 23)
         for name in lay.cluster_names:
-            state = states.get(name, states.get("all"))
-            assert state is not None
+            receiver = name if name in states else "all"
             codec = _model(lay, s)
-            codec.load_state_dict(state)
+            codec.load_state_dict(states[receiver])
             codecs[name] = codec
             records = lay.test_by_cluster[name]
             batch = lay.featurizer.encode(records)
             t0 = time.perf_counter()
-            m = evaluate(codec, batch, channel, s.eval_snr_db, gen, s.tolerance)
+            m = evaluate(codec, batch, channel, s.eval_snr_db, gen, s.tolerance, TOLERANCE_STUDY)
             compute_s = time.perf_counter() - t0
+            study = {f"{t:g}": m.pop(f"within_tolerance@{t:g}") for t in TOLERANCE_STUDY}
             record_bits = 8 * len(records.to_csv_text().encode()) / len(records)
             airtime_s = len(records) * s.symbols / s.bandwidth_hz
             good_bits = m["within_tolerance"] * len(records) * record_bits
             summary["clusters"][name] = {
                 **m,
+                "within_tolerance_at": study,
                 "test_records": len(records),
                 "record_bits": record_bits,
+                "receiver": receiver,
                 "airtime_s": airtime_s,
                 "compute_s": compute_s,
-                "semantic_throughput_bps": good_bits / (airtime_s + compute_s),
+                "good_bits": good_bits,
+                "own_receiver_throughput_bps": good_bits / (airtime_s + compute_s),
             }
+        _receiver_throughput(summary["clusters"])
         content = fit_content_layer(
             codecs,
             train_by_cluster(lay),
@@ -369,6 +388,44 @@ class _Server:
                     checkpoint=checkpoints[name],
                     metrics=summary["clusters"][name],
                 )
+
+
+def _receiver_throughput(clusters: dict[str, dict[str, Any]]) -> None:
+    """Each cluster's semantic throughput as its receiver serves it (paper 000, Fig. 5).
+
+    A receiver regenerates the records of every cluster it serves — all three clusters
+    for the one-receiver scenarios (single-user, multi-user, centralised), its own
+    cluster for each of FLeS's receivers — so a cluster's good bits arrive over the
+    airtime + compute of everything its receiver serves: ``semantic_throughput_bps`` =
+    ``good_bits / (sum of airtime_s + compute_s over the receiver's clusters)``.
+    ``own_receiver_throughput_bps`` is the same cluster given a receiver of its own (the
+    accuracy-only comparison). Fills ``receiver_busy_s`` and ``semantic_throughput_bps``
+    in place."""
+    busy: dict[str, float] = {}
+    for m in clusters.values():
+        busy[m["receiver"]] = busy.get(m["receiver"], 0.0) + m["airtime_s"] + m["compute_s"]
+    for m in clusters.values():
+        m["receiver_busy_s"] = busy[m["receiver"]]
+        m["semantic_throughput_bps"] = m["good_bits"] / busy[m["receiver"]]
+
+
+def cluster_figures(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``summary.json``'s clusters with the receiver accounting of
+    :func:`_receiver_throughput`, filled in for summaries written before it (whose
+    ``semantic_throughput_bps`` gave every cluster a receiver of its own)."""
+    clusters: dict[str, dict[str, Any]] = summary["clusters"]
+    if all("receiver" in m for m in clusters.values()):
+        return clusters
+    scenario = summary["settings"]["scenario"]
+    out = {}
+    for name, m in clusters.items():
+        m = dict(m)
+        m["receiver"] = name if scenario == "fles" else "all"
+        m["good_bits"] = m["within_tolerance"] * m["test_records"] * m["record_bits"]
+        m["own_receiver_throughput_bps"] = m["semantic_throughput_bps"]
+        out[name] = m
+    _receiver_throughput(out)
+    return out
 
 
 def make_fles_server_app(

@@ -31,9 +31,12 @@ from semcom.errors import SemcomError
 from semcom.registry import create_channel
 from semcom.twin.clustering import select_nodes, user_profiles
 
-__all__ = ["SCENARIOS", "FLeSSettings", "Layout", "layout", "train_by_cluster"]
+__all__ = ["SCENARIOS", "TOLERANCE_STUDY", "FLeSSettings", "Layout", "layout", "train_by_cluster"]
 
 SCENARIOS = ("single", "central", "multi", "fles")
+TOLERANCE_STUDY = (0.1, 0.15, 0.2, 0.25, 0.3)
+"""Tolerances at which a run's ``summary.json`` also reports the share of test records
+regenerated (``within_tolerance_at``), beside the run's own ``tolerance``."""
 
 
 @dataclass(frozen=True)
