@@ -24,7 +24,9 @@ Runs are ``semcom qoe train`` runs (shared with the CLI, resumable)::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --part budget --steps 10000 --seeds 1
 
 Every agent uses its published defaults (stable-baselines3's for SAC / PPO, GDMOPT's for
-CODI) and the same discount 0.95: the same (zero) tuning budget for all.
+CODI) and the same discount (``semcom.qoe.agents.GAMMA``, 0: the next state does not
+depend on the action; ``--gamma`` to run all of them at another): the same (zero) tuning
+budget for all.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 
 from semcom.errors import SemcomError
 from semcom.qoe import QoEConfig, QoEEnv, config_hash
-from semcom.qoe.agents import AGENTS, GreedyAgent, make_agent, situation_from_obs
+from semcom.qoe.agents import AGENTS, GAMMA, GreedyAgent, make_agent, situation_from_obs
 from semcom.qoe.env import evaluate_allocation
 from semcom.qoe.training import REWARD_COLUMNS, evaluate_policy, load_run, train_run
 
@@ -65,8 +65,9 @@ def test_finished_run_is_reused_and_changed_settings_retrain(tmp_path: Path) -> 
                       hyper=TINY_HYPER["ppo"])  # fmt: skip
     stamp = (tuned.folder / "meta.json").stat().st_mtime_ns
     retuned = train_run("ppo", SMALL, steps=32, seed=0, out=tmp_path, progress=False,
-                        hyper={**TINY_HYPER["ppo"], "gamma": 0.0})  # fmt: skip
-    assert retuned.meta["hyper"]["gamma"] == 0.0  # other settings: trained again
+                        hyper={**TINY_HYPER["ppo"], "gamma": 0.5})  # fmt: skip
+    assert tuned.meta["hyper"]["gamma"] == GAMMA  # the shared discount, recorded
+    assert retuned.meta["hyper"]["gamma"] == 0.5  # other settings: trained again
     assert (retuned.folder / "meta.json").stat().st_mtime_ns != stamp
 
 

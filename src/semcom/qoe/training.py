@@ -42,7 +42,7 @@ import torch
 
 from semcom import __version__
 from semcom.errors import SemcomError
-from semcom.qoe.agents import Agent, make_agent
+from semcom.qoe.agents import GAMMA, LEARNING_AGENTS, Agent, make_agent
 from semcom.qoe.config import QoEConfig, config_hash
 from semcom.qoe.env import QoEEnv
 from semcom.train.progress import make_progress
@@ -210,14 +210,17 @@ def train_run(
 
     ``threads``: torch threads (small networks run fastest on one). ``reuse``: return
     a finished run with the same agent, steps, seed, environment and ``hyper`` instead
-    of retraining. ``hyper``: the agent's own settings (tuning).
+    of retraining. ``hyper``: the agent's own settings (tuning); ``meta.json`` records
+    them with the shared discount filled in (:data:`~semcom.qoe.agents.GAMMA`), so a run
+    trained under another default is not reused.
     """
     if steps < 1:
         raise SemcomError(f"steps must be at least 1, got {steps}")
     if window < 1:
         raise SemcomError(f"window must be at least 1, got {window}")
     folder = out / agent / f"seed{seed}"
-    if reuse and (run := _finished(folder, agent, config, steps, seed, hyper or {})) is not None:
+    settings = {"gamma": GAMMA, **(hyper or {})} if agent in LEARNING_AGENTS else hyper or {}
+    if reuse and (run := _finished(folder, agent, config, steps, seed, settings)) is not None:
         return run
     torch.set_num_threads(threads)
     tmp = folder.with_name(folder.name + ".partial")
@@ -246,7 +249,7 @@ def train_run(
         "steps": steps,
         "config": config.to_dict(),
         "config_hash": config_hash(config),
-        "hyper": hyper or {},
+        "hyper": settings,
         "threads": threads,
         "wall_s": wall,
         "s_per_10k_steps": wall / steps * 10_000,
