@@ -13,8 +13,8 @@ import torch
 from semcom.data.health import synthesize_health_records
 from semcom.errors import SemcomError
 from semcom.twin import TwinStore
-from semcom.twin.fles_apps import ROUND_COLUMNS, TOLERANCE_STUDY, _receiver_throughput, run_fles
-from semcom.twin.fles_config import FLeSSettings, layout
+from semcom.twin.fles_apps import ROUND_COLUMNS, _receiver_throughput, cluster_figures, run_fles
+from semcom.twin.fles_config import TOLERANCE_STUDY, FLeSSettings, layout
 
 
 def test_layouts_follow_the_scenarios(tmp_path: Path) -> None:
@@ -123,3 +123,22 @@ def test_one_receiver_serves_every_cluster_in_turn() -> None:
     own = {c: cluster(c, 80.0) for c in ("a", "b", "c")}
     _receiver_throughput(own)
     assert own["a"]["semantic_throughput_bps"] == pytest.approx(80.0 / 0.4)
+
+
+def test_a_summary_from_before_the_receiver_accounting_is_read_with_it() -> None:
+    def old(share: float) -> dict[str, Any]:  # one receiver per cluster, as then written
+        good = share * 10 * 100.0
+        return {
+            "within_tolerance": share,
+            "test_records": 10,
+            "record_bits": 100.0,
+            "airtime_s": 0.3,
+            "compute_s": 0.1,
+            "semantic_throughput_bps": good / 0.4,
+        }
+
+    for scenario, busy in (("multi", 1.2), ("fles", 0.4)):
+        summary = {"settings": {"scenario": scenario}, "clusters": {c: old(0.2) for c in "abc"}}
+        figures = cluster_figures(summary)
+        assert figures["a"]["own_receiver_throughput_bps"] == pytest.approx(200 / 0.4)
+        assert figures["a"]["semantic_throughput_bps"] == pytest.approx(200 / busy)

@@ -67,7 +67,7 @@ from semcom.twin.sync import cluster_slug, save_codec
 
 __all__ = [
     "ROUND_COLUMNS",
-    "TOLERANCE_STUDY",
+    "cluster_figures",
     "make_fles_client_app",
     "make_fles_server_app",
     "run_fles",
