@@ -40,6 +40,16 @@ from semcom.experiments.p000_scenarios import (
 from semcom.experiments.recipe import RecipeOptions
 
 
+def _parse(value: str, default: Any) -> Any:
+    """``value`` as the type of ``default`` (booleans: true / false, 1 / 0, yes / no)."""
+    if isinstance(default, bool):
+        words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        if value.lower() not in words:
+            raise ValueError(value)
+        return words[value.lower()]
+    return type(default)(value)
+
+
 def _variants(specs: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
     from semcom.twin.fles_config import FLeSSettings
 
@@ -56,7 +66,7 @@ def _variants(specs: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
             if key not in defaults:
                 raise SemcomError(f"--variant {spec!r}: unknown setting {key!r}")
             try:
-                kw[key] = type(defaults[key])(value)
+                kw[key] = _parse(value, defaults[key])
             except ValueError:
                 raise SemcomError(f"--variant {spec!r}: {key} = {value!r} is not valid") from None
         out[label] = (scenario, kw)

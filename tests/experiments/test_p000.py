@@ -65,3 +65,27 @@ def test_scenarios_run_and_are_reused(tmp_path: Path) -> None:
     rows5 = fig5_rows(runs)
     assert {r["cluster"] for r in rows5} == {"Sedentary", "Mild Activity", "Moderate Activity"}
     assert all(0 <= r["content_field_accuracy"] <= 1 for r in rows5)
+
+
+def test_a_run_from_before_a_setting_is_reused_only_if_it_behaved_as_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    from dataclasses import asdict
+
+    import semcom.twin.fles_apps as apps
+    from semcom.experiments.p000_scenarios import _run_or_reuse
+    from semcom.twin.fles_config import FLeSSettings
+
+    called: list[bool] = []
+    monkeypatch.setattr(apps, "run_fles", lambda s, run, progress: called.append(s.keep_optimizer))
+    options = RecipeOptions(out=tmp_path, progress=False)
+    old = asdict(FLeSSettings())
+    del old["keep_optimizer"]  # saved before the setting: a fresh Adam every round
+    run = tmp_path / "run"
+    run.mkdir()
+    for want, rerun in ((False, False), (True, True)):
+        (run / "summary.json").write_text(json.dumps({"settings": old}))
+        _run_or_reuse(FLeSSettings(keep_optimizer=want), run, options, "t")
+        assert called == ([want] if rerun else [])
+        called.clear()

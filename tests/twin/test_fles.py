@@ -15,7 +15,9 @@ from semcom.twin.fles import (
     feature_rows,
     fedavg,
     global_aggregate,
+    load_optimizer_moments,
     local_round,
+    optimizer_moments,
 )
 
 
@@ -84,3 +86,41 @@ def test_local_round_trains_and_reports_moments() -> None:
     assert study["within_tolerance@0.2"] == study["within_tolerance"] == base["within_tolerance"]
     assert study["within_tolerance@0.1"] <= study["within_tolerance@0.2"]
     assert study["within_tolerance@0.9"] == 1.0 > study["within_tolerance@0.1"]
+
+
+def _round(codec: HealthRecordCodec, feat: HealthFeaturizer, **kw: object) -> object:
+    batch = feat.encode(synthesize_health_records(24, seed=3))
+    return local_round(
+        codec, DomainGate(2 * codec.hidden), batch, create_channel("awgn"), 20.0, epochs=1,
+        lr=3e-3, batch_size=8, global_moments=None, align_weight=0.0, share_weight=0.1,
+        generator=torch.Generator().manual_seed(0), **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_adam_moments_round_trip_and_carry_into_the_next_round() -> None:
+    feat, codec = _codec(0)
+    start = {k: v.clone() for k, v in codec.state_dict().items()}
+    first = _round(codec, feat)
+    moments = first.optimizer  # type: ignore[attr-defined]
+    n_params = len(list(codec.parameters()))  # the gate has no gradient without alignment
+    assert {k.split(".", 1)[1] for k in moments} == {"step", "exp_avg", "exp_avg_sq"}
+    assert len(moments) == 3 * n_params
+    assert all(float(v) == 3 for k, v in moments.items() if k.endswith(".step"))  # 24 / 8
+    # flat -> Adam -> flat is the identity
+    opt = torch.optim.Adam(codec.parameters(), lr=1e-3)
+    codec_only = {
+        k: v
+        for k, v in moments.items()
+        if int(k.split(".")[0]) < len(opt.param_groups[0]["params"])
+    }
+    load_optimizer_moments(opt, codec_only)
+    back = optimizer_moments(opt)
+    assert back.keys() == codec_only.keys()
+    assert all(torch.equal(back[k], codec_only[k]) for k in back)
+    # a round started from kept moments continues Adam's count and moves differently
+    codec.load_state_dict(start)
+    fresh = _round(codec, feat)
+    codec.load_state_dict(start)
+    kept = _round(codec, feat, optimizer=moments)
+    assert all(float(v) == 6 for k, v in kept.optimizer.items() if k.endswith(".step"))  # type: ignore[attr-defined]
+    assert not torch.equal(fresh.state["dense256.weight"], kept.state["dense256.weight"])  # type: ignore[attr-defined]

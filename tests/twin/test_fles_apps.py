@@ -142,3 +142,16 @@ def test_a_summary_from_before_the_receiver_accounting_is_read_with_it() -> None
         figures = cluster_figures(summary)
         assert figures["a"]["own_receiver_throughput_bps"] == pytest.approx(200 / 0.4)
         assert figures["a"]["semantic_throughput_bps"] == pytest.approx(200 / busy)
+
+
+def test_kept_adam_moments_reach_the_users_next_round(tmp_path: Path) -> None:
+    data = tmp_path / "r.csv"
+    synthesize_health_records(120, seed=4).to_csv(data)
+    errors = {}
+    for keep in (False, True):
+        s = FLeSSettings(data=str(data), scenario="multi", rounds=2, keep_optimizer=keep)
+        out = run_fles(s, tmp_path / f"run-{keep}", progress=False)
+        with (out / "rounds.csv").open() as f:
+            errors[keep] = [float(r["error_rate"]) for r in csv.DictReader(f)][::3]
+    assert errors[False][0] == errors[True][0]  # round 1: nothing kept yet
+    assert errors[False][1] != errors[True][1]  # round 2 continues round 1's Adam

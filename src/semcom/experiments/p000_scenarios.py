@@ -89,13 +89,13 @@ def scenario_runs(
 
 def _run_or_reuse(s: Any, run: Path, options: RecipeOptions, title: str) -> None:
     from semcom.twin.fles_apps import run_fles
-    from semcom.twin.fles_config import FLeSSettings
+    from semcom.twin.fles_config import PREDATED_SETTINGS, FLeSSettings
 
     summary = run / "summary.json"
     if summary.exists():
         saved = json.loads(summary.read_text())["settings"]
-        # a setting the run predates ran with its default
-        if {**FLeSSettings().to_dict(), **saved} != s.to_dict():
+        # a setting the run predates ran with its default (or as PREDATED_SETTINGS says)
+        if {**FLeSSettings().to_dict(), **PREDATED_SETTINGS, **saved} != s.to_dict():
             summary.unlink()  # settings changed: run again
     if not summary.exists():
         if options.progress:

@@ -41,7 +41,9 @@ __all__ = [
     "feature_rows",
     "fedavg",
     "global_aggregate",
+    "load_optimizer_moments",
     "local_round",
+    "optimizer_moments",
 ]
 
 State = dict[str, torch.Tensor]
@@ -62,13 +64,15 @@ def feature_rows(codec: HealthRecordCodec) -> dict[str, slice]:
 
 @dataclass(frozen=True)
 class LocalResult:
-    """A user's phase-1 update: weights, gate, shared-feature moments, examples, loss."""
+    """A user's phase-1 update: weights, gate, shared-feature moments, examples, loss,
+    and the user's Adam moments (flat, :func:`optimizer_moments`) for the next round."""
 
     state: State
     gate: torch.Tensor
     moments: FeatureMoments
     num_examples: int
     loss: float
+    optimizer: State
 
 
 def local_round(
@@ -85,6 +89,7 @@ def local_round(
     align_weight: float,
     share_weight: float,
     generator: torch.Generator,
+    optimizer: State | None = None,
 ) -> LocalResult:
     """One user's local training of the cluster's codec and its own gate.
 
@@ -99,11 +104,15 @@ def local_round(
         align_weight: weight of the gate objective in the loss.
         share_weight: the gate objective's sharing prior.
         generator: shuffling and channel noise.
+        optimizer: the user's Adam moments from its previous round (``None``: a fresh
+            Adam, as every round did before ``keep_optimizer``).
     """
     if len(batch) < 2:
         raise SemcomError("a user needs at least 2 records")
     params = list(codec.parameters()) + list(gate.parameters())
     opt = torch.optim.Adam(params, lr=lr)
+    if optimizer:
+        load_optimizer_moments(opt, optimizer)
     codec.train()
     total, seen = 0.0, 0
     for _ in range(epochs):
@@ -133,7 +142,29 @@ def local_round(
         FeatureMoments.of(shared),
         len(batch),
         total / max(seen, 1),
+        optimizer_moments(opt),
     )
+
+
+def optimizer_moments(opt: torch.optim.Adam) -> State:
+    """Adam's per-parameter state as flat tensors (``"{i}.step"``, ``"{i}.exp_avg"``,
+    ``"{i}.exp_avg_sq"`` for parameter ``i``), what a Flower ``ArrayRecord`` can hold."""
+    out: State = {}
+    for i, st in opt.state_dict()["state"].items():
+        for key, value in st.items():
+            out[f"{i}.{key}"] = torch.as_tensor(value).detach().clone()
+    return out
+
+
+def load_optimizer_moments(opt: torch.optim.Adam, flat: State) -> None:
+    """The inverse of :func:`optimizer_moments` into ``opt`` (same parameters)."""
+    sd = opt.state_dict()
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in flat.items():
+        i, key = name.split(".", 1)
+        state.setdefault(int(i), {})[key] = value.clone()
+    sd["state"] = state
+    opt.load_state_dict(sd)
 
 
 def fedavg(states: Sequence[State], weights: Sequence[float]) -> State:

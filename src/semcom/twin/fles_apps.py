@@ -86,6 +86,7 @@ ROUND_COLUMNS = (
     "seconds",
 )
 GATE_KEY = "fles.gate"
+OPTIMIZER_KEY = "fles.optimizer"
 
 
 def _model(lay: Layout, s: FLeSSettings) -> HealthRecordCodec:
@@ -112,26 +113,38 @@ def make_fles_client_app(s: FLeSSettings) -> ClientApp:
         gate = DomainGate(2 * codec.hidden)
         if GATE_KEY in context.state.array_records:
             gate.load_state_dict(from_record(context.state.array_records[GATE_KEY]))
+        kept = None
+        if s.keep_optimizer and OPTIMIZER_KEY in context.state.array_records:
+            kept = from_record(context.state.array_records[OPTIMIZER_KEY])
         moments = None
         if "moments" in msg.content.array_records:
             m = from_record(msg.content.array_records["moments"])
             moments = FeatureMoments(m["mean"], m["cov"], int(cfg["moment-count"]))  # type: ignore[arg-type]
-        gen = torch.Generator().manual_seed(s.seed * 100_003 + t * 1_009 + pid)
-        res = local_round(
-            codec,
-            gate,
-            lay.featurizer.encode(lay.user_records[pid]),
-            s.make_channel(),
-            float(cfg["snr-db"]),  # type: ignore[arg-type]
-            epochs=s.local_epochs,
-            lr=s.lr,
-            batch_size=s.batch_size,
-            global_moments=moments,
-            align_weight=s.align_weight if s.scenario == "fles" else 0.0,
-            share_weight=s.share_weight,
-            generator=gen,
-        )
+        seed = s.seed * 100_003 + t * 1_009 + pid
+        gen = torch.Generator().manual_seed(seed)
+        # dropout draws from torch's global generator, which the Flower actor shares
+        # between the users it runs in whatever order their messages come: seed it per
+        # user and round so that a run repeats exactly
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            res = local_round(
+                codec,
+                gate,
+                lay.featurizer.encode(lay.user_records[pid]),
+                s.make_channel(),
+                float(cfg["snr-db"]),  # type: ignore[arg-type]
+                epochs=s.local_epochs,
+                lr=s.lr,
+                batch_size=s.batch_size,
+                global_moments=moments,
+                align_weight=s.align_weight if s.scenario == "fles" else 0.0,
+                share_weight=s.share_weight,
+                generator=gen,
+                optimizer=kept,
+            )
         context.state.array_records[GATE_KEY] = to_record(gate.state_dict())
+        if s.keep_optimizer:
+            context.state.array_records[OPTIMIZER_KEY] = to_record(res.optimizer)
         content = RecordDict(
             {
                 "model": to_record(res.state),
@@ -209,6 +222,8 @@ class _Server:
                     content["moments"] = ArrayRecord({"mean": moments.mean, "cov": moments.cov})
                 messages.append(Message(content, dst_node_id=node, message_type="train"))
             replies = [r for r in grid.send_and_receive(messages) if not r.has_error()]
+            # in partition order, so that the averages sum in the same order every run
+            replies.sort(key=lambda r: _metric(r.content, "partition-id"))
             by_cluster: dict[str, list[RecordDict]] = {c: [] for c in clusters}
             for reply in replies:
                 pid = int(_metric(reply.content, "partition-id"))
