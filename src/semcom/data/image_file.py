@@ -29,8 +29,12 @@ def image_from_pil(pil: Image.Image, channels: int = 3) -> torch.Tensor:
 def image_to_array(image: torch.Tensor) -> np.ndarray:
     """``image: [C, H, W] float32`` in [0, 1] (C = 1 or 3) as the ``uint8`` array Pillow
     takes: ``[H, W]`` for one channel, ``[H, W, 3]`` for three."""
-    arr = (image.detach().clamp(0, 1).cpu() * 255).round().to(torch.uint8)
-    return arr[0].numpy() if arr.shape[0] == 1 else arr.permute(1, 2, 0).numpy()
+    # NumPy, not torch: every torch call releases the interpreter lock and waits to take
+    # it back, which in a busy service (semcom serve's event loop) costs more than the
+    # arithmetic on a small image
+    x = image.detach().cpu().numpy()
+    arr = np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return arr[0] if arr.shape[0] == 1 else np.ascontiguousarray(arr.transpose(1, 2, 0))
 
 
 def read_image(path: str | Path, channels: int = 3) -> torch.Tensor:
