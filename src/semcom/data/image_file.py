@@ -22,8 +22,9 @@ from semcom.errors import SemcomError
 def image_from_pil(pil: Image.Image, channels: int = 3) -> torch.Tensor:
     """A Pillow image as ``[C, H, W] float32`` in [0, 1], converted to ``channels`` (1 or 3)."""
     arr = np.asarray(pil.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
-    t = torch.from_numpy(arr.copy()).float().div_(255)
-    return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
+    x = arr.astype(np.float32) / np.float32(255)  # NumPy: see image_to_array
+    x = x[None] if x.ndim == 2 else np.ascontiguousarray(x.transpose(2, 0, 1))
+    return torch.from_numpy(x)
 
 
 def image_to_array(image: torch.Tensor) -> np.ndarray:
