@@ -65,8 +65,8 @@ class FLeSSettings:
             Flower state; default) instead of starting a fresh Adam every round. With
             about 3 batches per user and round, a fresh Adam takes only its first,
             sign-like steps of size ``lr``; keeping the moments brought multi-user's
-            error rate after 100 epochs from 0.107 to 0.084 and FLeS's from 0.173 to
-            0.140 (docs/benchmarks.md).
+            error rate after 100 epochs from 0.107 to 0.079 and FLeS's from 0.173 to
+            0.147 (docs/benchmarks.md).
         symbols: complex channel symbols ``k`` per record.
         clusters, users_per_cluster: FLeS's tasks and transmitters per task.
         users: transmitters of the ``multi`` scenario (and the shares of ``single``).
