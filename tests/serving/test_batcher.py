@@ -151,3 +151,36 @@ def test_close_drains_every_accepted_job_then_refuses() -> None:
 
     assert run(main()) == [("done", i) for i in range(7)]
     assert sum(len(x) for x in rec.batches) == 7
+
+
+@pytest.mark.parametrize("in_flight", [1, 2, 3])
+def test_at_most_in_flight_batches_run_at_once_and_close_drains_them(in_flight: int) -> None:
+    import threading
+
+    lock = threading.Lock()
+    now = {"running": 0, "most": 0}
+
+    def slow(payloads: list[Any]) -> list[Any]:
+        with lock:
+            now["running"] += 1
+            now["most"] = max(now["most"], now["running"])
+        time.sleep(0.03)
+        with lock:
+            now["running"] -= 1
+        return [("done", p) for p in payloads]
+
+    async def main() -> list[Any]:
+        b = MicroBatcher(slow, max_batch=2, max_wait_ms=0, in_flight=in_flight)
+        await b.start()
+        jobs = [asyncio.create_task(b.submit(i)) for i in range(12)]
+        await asyncio.sleep(0)
+        await b.close()  # every accepted job answered, with batches still overlapping
+        return [j.result() for j in jobs]
+
+    assert run(main()) == [("done", i) for i in range(12)]
+    assert now["most"] == in_flight  # 6 batches of 2: the limit is reached, never passed
+
+
+def test_in_flight_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="in_flight"):
+        MicroBatcher(Recorder(), in_flight=0)

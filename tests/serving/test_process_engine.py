@@ -93,3 +93,40 @@ def test_a_load_error_is_one_line() -> None:
         ProcessEngine(EngineSpec("zoo:no-such-model", device="cpu"))
     assert "no-such-model" in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_batches_sent_while_others_run_get_their_own_answers(engine: ProcessEngine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert engine.in_flight >= 2
+    jobs = [[DecodeJob(_symbols(engine.k, n, 10 + i), 3.0 * i, None)] for i, n in enumerate(
+        [1, 4, 2, 3, 1, 5, 2, 2])]  # fmt: skip
+    alone = [engine.decode_batch(j)[0] for j in jobs]
+    with ThreadPoolExecutor(4) as pool:  # up to 4 batches in the pipe at once
+        together = list(pool.map(lambda j: engine.decode_batch(j)[0], jobs))
+    for a, b in zip(alone, together, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_a_death_with_batches_in_flight_fails_them_and_the_next_restarts() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ProcessEngine(EngineSpec(FAST, device="cpu", forward_batch=1)) as e:
+        first = e.pid
+        assert first is not None
+        big = [DecodeJob(_symbols(e.k, 2000, 0), 10.0, None)]  # 2,000 forwards of 1
+        with ThreadPoolExecutor(3) as pool:
+            running = [pool.submit(e.decode_batch, big) for _ in range(3)]
+            time.sleep(0.3)
+            os.kill(first, signal.SIGKILL)
+            errors = []
+            for f in running:
+                try:
+                    f.result(timeout=30)
+                except RuntimeError as err:
+                    errors.append(str(err))
+        assert errors  # the batches the child held failed ...
+        assert all("exited" in m for m in errors)
+        (out,) = e.decode_batch([DecodeJob(_symbols(e.k, 2, 2), 10.0, None)])  # ... and
+        assert out.shape == (2, *e.tile_shape)  # the next batch restarts it
+        assert e.restarts == 1

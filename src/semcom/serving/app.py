@@ -214,9 +214,12 @@ def create_app(engine: Engine, config: ServeConfig) -> FastAPI:
     metrics = ServiceMetrics()
     cache = LRUCache(config.cache_entries)
     inflight: dict[str, asyncio.Future[Any]] = {}
-    executor = ThreadPoolExecutor(1, thread_name_prefix="semcom-model")
+    # an engine that queues batches (a model process) gets the next while one runs
+    in_flight = max(1, int(getattr(engine, "in_flight", 1)))
+    executor = ThreadPoolExecutor(in_flight, thread_name_prefix="semcom-model")
     common = {"max_batch": config.max_batch, "max_wait_ms": config.max_wait_ms,
-              "queue_size": config.queue_size, "executor": executor}  # fmt: skip
+              "queue_size": config.queue_size, "executor": executor,
+              "in_flight": in_flight}  # fmt: skip
     batchers = {
         "decode": MicroBatcher(engine.decode_batch, on_batch=metrics.batch_hook("decode"),
                                **common),  # type: ignore[arg-type]

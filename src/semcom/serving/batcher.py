@@ -5,7 +5,10 @@ Each endpoint owns a :class:`MicroBatcher`. :meth:`MicroBatcher.submit` enqueues
 the first waiting job, then keeps collecting until the batch holds ``max_batch`` images or
 ``max_wait_ms`` have passed, runs ``run_batch`` on all of them at once in an executor thread
 (the event loop stays free to accept and parse requests meanwhile) and hands each job its
-result. A job larger than ``max_batch`` runs alone (``run_batch`` splits it).
+result. A job larger than ``max_batch`` runs alone (``run_batch`` splits it). With
+``in_flight`` > 1 the worker forms the next batch while earlier ones run (up to
+``in_flight`` batches at once): an engine that queues them (a model process) then finds its
+next batch waiting when it finishes one, instead of idling through the hand-back.
 
 * a full queue raises :class:`QueueFullError` at once (the service answers 503 + ``Retry-After``);
 * a job not answered within ``timeout_s`` raises :class:`TimeoutError`; if it has not started
@@ -80,8 +83,10 @@ class MicroBatcher:
         max_batch: most images per call (the sum of the jobs' ``size``).
         max_wait_ms: longest wait for more jobs once one is held, ms.
         queue_size: most jobs waiting.
-        executor: where ``run_batch`` runs (default: a private single thread).
+        executor: where ``run_batch`` runs (default: a private pool of ``in_flight``
+            threads; one given must have that many).
         on_batch: optional :data:`BatchHook` (metrics).
+        in_flight: most batches running at once (module docstring).
     """
 
     def __init__(
@@ -93,13 +98,19 @@ class MicroBatcher:
         queue_size: int = 1024,
         executor: Executor | None = None,
         on_batch: BatchHook | None = None,
+        in_flight: int = 1,
     ) -> None:
+        if in_flight < 1:
+            raise ValueError(f"in_flight must be >= 1, got {in_flight}")
         self.run_batch = run_batch
+        self.in_flight = in_flight
         self.max_batch = max_batch
         self.max_wait_s = max_wait_ms / 1000.0
         self.queue_size = queue_size
         self._own_executor = executor is None
-        self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="semcom-batch")
+        self._executor = executor or ThreadPoolExecutor(
+            in_flight, thread_name_prefix="semcom-batch"
+        )
         self._on_batch = on_batch
         self._queue: asyncio.Queue[_Job] | None = None
         self._carry: _Job | None = None
@@ -205,14 +216,38 @@ class MicroBatcher:
     async def _work(self) -> None:
         assert self._queue is not None
         loop = asyncio.get_running_loop()
-        while True:
-            jobs, taken = await self._collect()
-            try:
-                if jobs:
-                    await self._run(loop, jobs)
-            finally:
-                for _ in range(taken):
-                    self._queue.task_done()
+        slots = asyncio.Semaphore(self.in_flight)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                await slots.acquire()
+                try:
+                    jobs, taken = await self._collect()
+                except BaseException:
+                    slots.release()
+                    raise
+                task = asyncio.create_task(self._run_and_release(loop, jobs, taken, slots))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        finally:  # cancelled by close() once the queue is drained
+            for task in list(running):
+                task.cancel()
+
+    async def _run_and_release(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        jobs: list[_Job],
+        taken: int,
+        slots: asyncio.Semaphore,
+    ) -> None:
+        assert self._queue is not None
+        try:
+            if jobs:
+                await self._run(loop, jobs)
+        finally:
+            slots.release()
+            for _ in range(taken):
+                self._queue.task_done()
 
     async def _run(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
         start = time.perf_counter()

@@ -12,8 +12,11 @@ child leaves one core to the event loop: torch's intra-op threads wait for each 
 every operator, and one preempted by the event loop stalls the rest.
 
 * the child loads the link; a load error comes back as a one-line :class:`SemcomError`;
+* batches may be sent while earlier ones run (``in_flight``, the service's micro-batcher
+  uses it): the child reads them from its pipe in order and answers in order, so it never
+  waits for the service to hand it the next one;
 * a failing batch fails only its requests (the child answers with the error);
-* a child that dies (killed, out of memory) fails the batch it was running and is started
+* a child that dies (killed, out of memory) fails the batches it held and is started
   again for the next one;
 * the child ignores ``SIGINT`` (a Ctrl-C reaches the whole process group): the service
   drains its queues through it first, then :meth:`ProcessEngine.close` stops it.
@@ -35,6 +38,7 @@ import multiprocessing as mp
 import pickle
 import signal
 import threading
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from types import TracebackType
@@ -113,6 +117,18 @@ def _child(conn: Connection, spec: EngineSpec) -> None:
             _send(conn, ("error", f"{type(e).__name__}: {e}"))
 
 
+class _Slot:
+    """One batch's answer, ``("ok", arrays)`` or ``("error", text)``, once it has come."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.status = ""
+        self.payload: Any = None
+
+    def answer(self, status: str, payload: Any) -> None:
+        self.status, self.payload, self.done = status, payload, True
+
+
 class ProcessEngine:
     """A :class:`~semcom.serving.engine.LinkEngine` in a child process, with its interface
     (``k``, ``tile_shape``, ``info()``, ``decode_batch``, ``transmit_batch``).
@@ -127,7 +143,9 @@ class ProcessEngine:
         self._ctx = mp.get_context("spawn")
         self._proc: Any = None
         self._conn: Connection | None = None
-        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()  # one batch written at a time, in order
+        self._recv_lock = threading.Lock()  # one reader of the answers at a time
+        self._pending: deque[_Slot] = deque()  # sent, not yet answered, oldest first
         self._info: dict[str, Any] = {}
         self.k = 0
         self.tile_shape: tuple[int, int, int] = (0, 0, 0)
@@ -174,23 +192,44 @@ class ProcessEngine:
         self.tile_shape = tuple(tile_shape)
         self._proc, self._conn = proc, parent
 
+    #: Batches the service may hand the child at once (the next waits in its pipe).
+    in_flight = 2
+
     def _call(self, method: str, jobs: list[Any]) -> list[torch.Tensor]:
-        with self._lock:
+        slot = _Slot()
+        with self._send_lock:
             if self._conn is None:
                 raise RuntimeError("the model process is closed")
             if not self._proc.is_alive():
-                self.restarts += 1
-                self._start()
-            try:
-                _send(self._conn, (method, jobs))
-                status, payload = _recv(self._conn)
-            except (EOFError, OSError):
-                self._proc.join(5)
-                raise RuntimeError(f"the model process exited (code {self._proc.exitcode}) "
-                                   "during this batch; it is started again") from None  # fmt: skip
-        if status == "error":
-            raise RuntimeError(payload)
-        return [torch.from_numpy(a) for a in payload]
+                with self._recv_lock:  # the dead child's batches have all failed
+                    self._fail_pending(self._proc.exitcode)
+                    self.restarts += 1
+                    self._start()
+            conn = self._conn
+            assert conn is not None
+            self._pending.append(slot)  # before sending: its answer may come at once
+            with contextlib.suppress(OSError):  # the child is gone: the reader fails it
+                _send(conn, (method, jobs))
+        with self._recv_lock:
+            while not slot.done:
+                try:
+                    status, payload = _recv(conn)
+                except (EOFError, OSError):
+                    self._proc.join(5)
+                    self._fail_pending(self._proc.exitcode)
+                    break
+                self._pending.popleft().answer(status, payload)
+        if slot.status != "ok":
+            raise RuntimeError(slot.payload)
+        return [torch.from_numpy(a) for a in slot.payload]
+
+    def _fail_pending(self, exitcode: int | None) -> None:
+        """Fail every batch the (dead) child held; call with the receive lock held."""
+        while self._pending:
+            self._pending.popleft().answer(
+                "error", f"the model process exited (code {exitcode}) during this batch; it "
+                "is started again",
+            )  # fmt: skip
 
     def decode_batch(self, jobs: list[DecodeJob]) -> list[torch.Tensor]:
         """:meth:`LinkEngine.decode_batch <semcom.serving.engine.LinkEngine.decode_batch>`
@@ -205,7 +244,7 @@ class ProcessEngine:
 
     def close(self) -> None:
         """Stop the child (after the batches in flight; idempotent)."""
-        with self._lock:
+        with self._send_lock, self._recv_lock:
             if self._conn is not None:
                 with contextlib.suppress(OSError):
                     _send(self._conn, None)
