@@ -9,8 +9,9 @@ a power of two, so the model only ever sees the shapes 1, 2, 4, ..., ``max_batch
 allocator then reuses the same few blocks forward after forward instead of fragmenting the
 heap with a new activation size per batch size (see :mod:`semcom.serving.memory`). On the
 CPU the link's convolution weights are kept channels-last, which oneDNN runs without
-reordering them at every call: about 15 % less time per tile in forwards of 16 for the
-``zoo:gsc-cifar10-awgn`` link on one thread, the same at batch 1.
+reordering them at every call: 7 and 17 % less time per tile in two measurements of
+forwards of 16 for the ``zoo:gsc-cifar10-awgn`` link on one thread of the 2-core machine
+(within its run-to-run noise), the same at batch 1.
 
 Example:
     >>> import numpy as np, semcom
