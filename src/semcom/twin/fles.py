@@ -147,8 +147,10 @@ def local_round(
 
 
 def optimizer_moments(opt: torch.optim.Adam) -> State:
-    """Adam's per-parameter state as flat tensors (``"{i}.step"``, ``"{i}.exp_avg"``,
-    ``"{i}.exp_avg_sq"`` for parameter ``i``), what a Flower ``ArrayRecord`` can hold."""
+    """Adam's per-parameter state as flat tensors, what a Flower ``ArrayRecord`` can hold:
+    for parameter ``i`` (in ``opt``'s order, only those that have had a step)
+    ``"{i}.exp_avg"`` and ``"{i}.exp_avg_sq"`` (the parameter's shape, float32) and
+    ``"{i}.step"`` (a scalar float32: steps taken)."""
     out: State = {}
     for i, st in opt.state_dict()["state"].items():
         for key, value in st.items():
