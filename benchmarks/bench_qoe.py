@@ -10,6 +10,10 @@
   by :func:`semcom.qoe.bound.reward_bound` (an allocation that earns the lower figure,
   and a Lagrangian upper bound no policy can beat).
 
+- ``--critic``: what each trained critic (CODI's, SAC's) expects its own decision and the
+  optimum's decision to earn, against what they do earn, on the same episodes — whether
+  the critic could ever lead its actor to the optimum.
+
 ``budget``: does the learned policy use fewer diffusion steps when the compute budget
 shrinks? CODI (and the greedy heuristic) on two environments that differ only in
 ``compute_s``: the default 1.5 s and a quarter of it with the built-in quality table
@@ -21,6 +25,7 @@ steps and resolution ratio of each evaluated policy.
 Runs are ``semcom qoe train`` runs (shared with the CLI, resumable)::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --oracle        # final, 50k x 3
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --agents codi,sac --critic
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --part budget --steps 10000 --seeds 1
 
 Every agent uses its published defaults (stable-baselines3's for SAC / PPO, GDMOPT's for
@@ -40,11 +45,17 @@ from typing import Any
 import numpy as np
 
 from semcom.errors import SemcomError
-from semcom.qoe.agents import GAMMA, LEARNING_AGENTS, make_agent
+from semcom.qoe.agents import GAMMA, LEARNING_AGENTS, Agent, make_agent
 from semcom.qoe.bound import reward_bound
 from semcom.qoe.config import QoEConfig, config_hash
-from semcom.qoe.env import QoEEnv
-from semcom.qoe.training import EVAL_EPISODES, EVAL_SEED, evaluate_policy, train_run
+from semcom.qoe.env import QoEEnv, evaluate_allocation
+from semcom.qoe.training import (
+    EVAL_EPISODES,
+    EVAL_SEED,
+    evaluate_policy,
+    load_run,
+    train_run,
+)
 
 PROFILE = Path(__file__).parent / "profiles" / "gsc-cifar10-awgn.json"
 
@@ -73,6 +84,35 @@ def optimum_per_step(cfg: QoEConfig, episodes: int = EVAL_EPISODES) -> tuple[flo
     return float(np.mean(lows)), float(np.mean(highs))
 
 
+def critic_check(agent: Agent, cfg: QoEConfig, episodes: int = EVAL_EPISODES) -> dict[str, float]:
+    """Mean over the evaluation episodes' steps of the agent's critic value of its own
+    decision (``q_own``) and of the optimum's (``q_opt``, the allocation of
+    :func:`semcom.qoe.bound.reward_bound`), what each earns (``r_own``, ``r_opt``), and the
+    share of steps where the critic prefers the optimum's decision (``prefers_opt``)."""
+    env = QoEEnv(cfg)
+    rows = []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=EVAL_SEED + i)
+        done = False
+        while not done:
+            s = env.situation
+            b = reward_bound(cfg, env.table, s)
+            own, opt = agent.act(obs), env.encode_action(b.resolution, b.steps)
+            r_own = evaluate_allocation(cfg, env.table, s, *env.decode_action(own)).reward
+            r_opt = evaluate_allocation(cfg, env.table, s, *env.decode_action(opt)).reward
+            rows.append((agent.critic_value(obs, own), agent.critic_value(obs, opt), r_own, r_opt))
+            obs, _, terminated, truncated, _ = env.step(own)
+            done = terminated or truncated
+    a = np.asarray(rows)
+    return {
+        "q_own": float(a[:, 0].mean()),
+        "q_opt": float(a[:, 1].mean()),
+        "r_own": float(a[:, 2].mean()),
+        "r_opt": float(a[:, 3].mean()),
+        "prefers_opt": float((a[:, 1] > a[:, 0]).mean()),
+    }
+
+
 def _shared(args: argparse.Namespace) -> dict[str, Any] | None:
     """Settings every learning agent shares in this run (``--gamma``)."""
     return None if args.gamma is None else {"gamma": args.gamma}
@@ -85,6 +125,7 @@ def final(args: argparse.Namespace) -> None:
           f"{GAMMA if args.gamma is None else args.gamma} for every learner")  # fmt: skip
     results: dict[str, list[dict[str, Any]]] = {}
     walls: dict[str, list[float]] = {}
+    critics: dict[str, list[dict[str, float]]] = {}
     for agent in args.agents.split(","):
         if agent in LEARNING_AGENTS:
             runs = [
@@ -101,6 +142,8 @@ def final(args: argparse.Namespace) -> None:
             ]
             results[agent] = [r.evaluation for r in runs]
             walls[agent] = [r.meta["s_per_10k_steps"] for r in runs]
+            if args.critic and agent in ("codi", "sac"):
+                critics[agent] = [critic_check(load_run(r.folder, cfg)[0], cfg) for r in runs]
         else:
             results[agent] = [
                 evaluate_policy(make_agent(agent, QoEEnv(cfg), seed=s), cfg)
@@ -129,6 +172,14 @@ def final(args: argparse.Namespace) -> None:
               f"{high:.3f} (Lagrangian upper bound)")  # fmt: skip
         for agent, m in mean.items():
             print(f"  {agent}: {m / high:.3f} of the upper bound")
+    if critics:
+        print("| agent | seed | critic: own decision | earns | critic: optimum's decision | "
+              "earns | steps the critic prefers the optimum's |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|")
+        for agent, checks in critics.items():
+            for seed, c in enumerate(checks):
+                cells = [c[k] for k in ("q_own", "r_own", "q_opt", "r_opt", "prefers_opt")]
+                print(f"| {agent} | {seed} | " + " | ".join(f"{x:.3f}" for x in cells) + " |")
 
 
 def budget(args: argparse.Namespace) -> None:
@@ -178,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("runs/bench-qoe"))
     p.add_argument("--progress", action="store_true")
     p.add_argument("--oracle", action="store_true", help="also the optimum per step")
+    p.add_argument(
+        "--critic", action="store_true",
+        help="each critic's value of its own and of the optimum's decisions (CODI, SAC)",
+    )  # fmt: skip
     p.add_argument(
         "--gamma", type=float, default=None,
         help="discount shared by every learning agent (default: semcom.qoe.agents.GAMMA)",

@@ -52,6 +52,29 @@ def test_every_agent_trains_saves_and_reloads(agent: str, tmp_path: Path) -> Non
         np.testing.assert_allclose(again.act(obs), a, atol=1e-6)
 
 
+@pytest.mark.parametrize("agent", AGENTS)
+def test_critic_value_reads_the_saved_critic_or_says_there_is_none(
+    agent: str, tmp_path: Path
+) -> None:
+    run = train_run(
+        agent, SMALL, steps=40, seed=0, out=tmp_path, window=10, progress=False,
+        hyper=TINY_HYPER[agent],
+    )  # fmt: skip
+    loaded, _ = load_run(run.folder)
+    obs, _ = QoEEnv(SMALL).reset(seed=1)
+    low, high = -np.ones(6, np.float32), np.ones(6, np.float32)
+    if agent not in ("codi", "sac"):
+        with pytest.raises(SemcomError, match="no action-value critic"):
+            loaded.critic_value(obs, low)
+        return
+    q_low, q_high = loaded.critic_value(obs, low), loaded.critic_value(obs, high)
+    assert np.isfinite([q_low, q_high]).all()
+    assert q_low != q_high  # the value depends on the decision
+    again, _ = load_run(run.folder)
+    assert again.critic_value(obs, high) == pytest.approx(q_high, abs=1e-6)
+    assert loaded.critic_value(obs, 5 * high) == pytest.approx(q_high, abs=1e-6)  # clipped
+
+
 def test_finished_run_is_reused_and_changed_settings_retrain(tmp_path: Path) -> None:
     first = train_run("random", SMALL, steps=20, seed=0, out=tmp_path, progress=False)
     stamp = (first.folder / "meta.json").stat().st_mtime_ns

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+import torch
 
 from semcom.errors import SemcomError
 from semcom.qoe.codi import CODI
@@ -79,6 +80,13 @@ class Agent(ABC):
     @abstractmethod
     def act(self, obs: np.ndarray) -> np.ndarray:
         """The decision for ``obs [3N + 2]``: ``[2N] float32`` in [-1, 1]."""
+
+    def critic_value(self, obs: np.ndarray, action: np.ndarray) -> float:
+        """What the agent's critic expects ``action [2N]`` to earn in ``obs [3N + 2]``:
+        ``min(Q1, Q2)`` of its double-Q critic (reward units). Agents without an action
+        critic (PPO's is a state value, greedy and random have none) raise
+        :class:`~semcom.errors.SemcomError`."""
+        raise SemcomError(f"the {self.name} agent has no action-value critic")
 
     def save(self, folder: Path) -> None:
         """Write the policy into ``folder`` (nothing for agents without weights)."""
@@ -172,6 +180,11 @@ class CODIAgent(Agent):
     def act(self, obs: np.ndarray) -> np.ndarray:
         return self.model.predict(obs, deterministic=True)[0]
 
+    def critic_value(self, obs: np.ndarray, action: np.ndarray) -> float:
+        s, a = _pair(obs, action)
+        with torch.no_grad():
+            return float(torch.min(*self.model.critic(s, a)))
+
     def save(self, folder: Path) -> None:
         self.model.save(folder / "policy.pt")
 
@@ -218,6 +231,18 @@ class _SB3Agent(Agent):
 class SACAgent(_SB3Agent):
     name = "sac"
     algorithm = "SAC"
+
+    def critic_value(self, obs: np.ndarray, action: np.ndarray) -> float:
+        s, a = _pair(obs, action)
+        with torch.no_grad():
+            return float(torch.cat(self.model.critic(s, a), dim=1).min())
+
+
+def _pair(obs: np.ndarray, action: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(obs [1, S], action [1, A])`` float32 tensors for a critic."""
+    s = torch.as_tensor(np.asarray(obs, np.float32).reshape(1, -1))
+    a = torch.as_tensor(np.clip(np.asarray(action, np.float32).reshape(1, -1), -1.0, 1.0))
+    return s, a
 
 
 class PPOAgent(_SB3Agent):
