@@ -183,7 +183,7 @@ class CODIAgent(Agent):
     def critic_value(self, obs: np.ndarray, action: np.ndarray) -> float:
         s, a = _pair(obs, action)
         with torch.no_grad():
-            return float(torch.min(*self.model.critic(s, a)))
+            return float(self.model.q_value(s, a))
 
     def save(self, folder: Path) -> None:
         self.model.save(folder / "policy.pt")

@@ -272,6 +272,12 @@ class CODI:
         self.num_timesteps = 0
         self.updates = 0
 
+    def q_value(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """The critic's clipped double-Q value ``min(Q1, Q2)`` of ``action [B, A]`` in
+        ``state [B, S]`` (float32): ``[B]``, in reward units; gradients flow."""
+        q1, q2 = self.critic(state, action)
+        return torch.minimum(q1, q2)
+
     # --- acting ----------------------------------------------------------------------
     @torch.no_grad()
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> tuple[np.ndarray, None]:
@@ -283,7 +289,7 @@ class CODI:
             k = self.hyper.eval_candidates
             rep = s.repeat_interleave(k, 0)
             a, _ = self.actor(rep, explore=False, generator=self.eval_gen)
-            q = torch.min(*self.critic(rep, a)).reshape(-1, k)
+            q = self.q_value(rep, a).reshape(-1, k)
             best = q.argmax(1) + torch.arange(len(s)) * k
             action = a[best]
         else:
@@ -308,7 +314,7 @@ class CODI:
 
         self.critic.requires_grad_(False)
         a_new, entropy = self.actor(s, explore=True, generator=self.gen)
-        actor_loss = (-torch.min(*self.critic(s, a_new)) - alpha * entropy).mean()
+        actor_loss = (-self.q_value(s, a_new) - alpha * entropy).mean()
         self.actor_opt.zero_grad(set_to_none=True)
         actor_loss.backward()
         self.actor_opt.step()
