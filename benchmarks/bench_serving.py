@@ -10,17 +10,19 @@ generator from this process (closed loop, every payload fresh, so the cache neve
 3. **soak**: the batched service, 64 users x ``--soak-requests`` (10,000): server errors
    (5xx), other failures, and the service's RSS after the rows above and at the end;
 4. **batched-glibc**: 2-3 again with ``--no-flat-memory`` (glibc's default malloc and
-   unpadded forwards; see ``semcom.serving.memory``), at 32 and 64 users.
+   unpadded forwards; see ``semcom.serving.memory``), at 32 and 64 users;
+5. **batched-2proc**: 2-3 again with ``--model-processes 2`` (two model processes of one
+   thread each share the batches; ``semcom.serving.engine_pool``), at 8, 32 and 64 users.
 
 The services run the model in a process of their own (``semcom serve``'s default); RSS is
-that of the service and its model process together.
+that of the service and its model processes together.
 
 Targets: 32 users >= 4x one-at-a-time throughput with p99 <= 1 s; the soak with 0 server
 errors and RSS growth < 10 %. The ratio is printed against one-at-a-time at 32 users (the
 bar) and at 1 user (requests served strictly one after another). Writes ``serving.csv``
 and ``serving.json`` under ``--out``.
 
-    .venv/bin/python benchmarks/bench_serving.py                 # about 8 minutes
+    .venv/bin/python benchmarks/bench_serving.py                 # about 10 minutes
     .venv/bin/python benchmarks/bench_serving.py --requests 300 --soak-requests 2000  # quick
 """
 
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--users", default="1,8,32,64", help="concurrent users to measure")
     p.add_argument("--peak-users", default="32,64",
                    help="users to measure with --no-flat-memory (empty: skip)")  # fmt: skip
+    p.add_argument("--pool-users", default="8,32,64",
+                   help="users to measure with --model-processes 2 (empty: skip)")  # fmt: skip
     p.add_argument("--soak-requests", type=int, default=10_000, help="0 skips the soak")
     p.add_argument("--soak-users", type=int, default=64)
     p.add_argument("--max-batch", type=int, default=32)
@@ -67,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     users = [int(u) for u in a.users.split(",") if u]
     peak_users = [int(u) for u in a.peak_users.split(",") if u]
+    pool_users = [int(u) for u in a.pool_users.split(",") if u]
     common = ["--checkpoint", a.checkpoint, "--device", "cpu"]
     rows: list[dict[str, Any]] = []
     print(f"# {platform.node()}: {os.cpu_count()} cores, torch {torch.__version__}, "
@@ -91,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         for n in (1, 32):
             baseline[n] = record("one-at-a-time", load(url, n, a.requests))["throughput_rps"]
     soaks: dict[str, dict[str, Any]] = {}
-    modes = {"batched": ([], users), "batched-glibc": (["--no-flat-memory"], peak_users)}
+    modes = {
+        "batched": ([], users),
+        "batched-glibc": (["--no-flat-memory"], peak_users),
+        "batched-2proc": (["--model-processes", "2"], pool_users),
+    }
     for mode, (extra, mode_users) in modes.items():
         if not mode_users:
             continue

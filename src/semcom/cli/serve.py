@@ -65,6 +65,14 @@ def serve_command(
             "model do not share an interpreter lock) or in the service's process.",
         ),
     ] = True,
+    model_processes: Annotated[
+        int,
+        typer.Option(
+            help="Model processes sharing the batches (each batch to the least busy); on a "
+            "CPU a second process uses a second core better than a second torch thread "
+            "(docs/serving.md).",
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> int:
     """Serve a GSC link over HTTP: POST /v1/decode, /v1/transmit; GET /healthz, /metrics, /docs."""
@@ -78,7 +86,7 @@ def serve_command(
         queue_size=queue_size,
         timeout_s=timeout_s, cache_entries=cache_entries, max_body_bytes=max_body_bytes,
         max_tiles=max_tiles, api_key=api_key or ServeConfig.api_key_from_env(), threads=threads,
-        flat_memory=flat_memory, model_process=model_process,
+        flat_memory=flat_memory, model_process=model_process, model_processes=model_processes,
     )  # fmt: skip
     check_port(host, port)  # before the model loads
     if flat_memory and not pin_malloc_thresholds():

@@ -43,6 +43,8 @@ class ServeConfig:
             for the event loop when the model has a process of its own).
         model_process: run the model in a process of its own (no interpreter lock shared
             with the event loop; :mod:`semcom.serving.process_engine`).
+        model_processes: how many model processes share the batches (each batch to the
+            least busy; :mod:`semcom.serving.engine_pool`); needs ``model_process``.
         flat_memory: pad each forward to a power of two so the heap sees few block sizes
             (``semcom serve`` also pins glibc's thresholds: :mod:`semcom.serving.memory`).
     """
@@ -62,10 +64,12 @@ class ServeConfig:
     api_key: str | None = None
     threads: int = 0
     model_process: bool = True
+    model_processes: int = 1
     flat_memory: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("max_batch", "forward_batch", "queue_size", "max_body_bytes", "max_tiles"):
+        for name in ("max_batch", "forward_batch", "queue_size", "max_body_bytes", "max_tiles",
+                     "model_processes"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise SemcomError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name in ("cache_entries", "threads"):
@@ -75,6 +79,11 @@ class ServeConfig:
             raise SemcomError(f"max_wait_ms must be >= 0, got {self.max_wait_ms}")
         if not self.timeout_s > 0:
             raise SemcomError(f"timeout_s must be > 0, got {self.timeout_s}")
+        if self.model_processes > 1 and not self.model_process:
+            raise SemcomError(
+                f"{self.model_processes} model processes need the model out of the service's "
+                "process; drop --in-process or use --model-processes 1"
+            )
         if self.api_key is not None and not self.api_key.strip():
             raise SemcomError("api_key is empty; give a key or leave it out")
 

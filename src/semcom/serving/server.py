@@ -27,6 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+import torch
 import uvicorn
 from fastapi import FastAPI
 
@@ -34,15 +35,36 @@ from semcom.errors import SemcomError
 from semcom.serving.app import create_app
 from semcom.serving.config import ServeConfig
 from semcom.serving.engine import Engine
+from semcom.serving.engine_pool import EnginePool
 from semcom.serving.process_engine import EngineSpec, ProcessEngine
 
 
 def build_engine(config: ServeConfig) -> Engine:
     """Load ``config.checkpoint`` (a link or codec checkpoint, ``zoo:NAME`` or a path) into
-    a model process of its own (``config.model_process``) or into this process."""
+    a model process of its own (``config.model_process``), into ``config.model_processes``
+    of them behind an :class:`~semcom.serving.engine_pool.EnginePool`, or into this process.
+
+    Unless ``config.threads`` says otherwise, the model processes share the cores but one
+    (left to the event loop), at least one thread each."""
+    n = config.model_processes
+    threads = config.threads
+    if n > 1 and not threads:
+        threads = max(1, (torch.get_num_threads() - 1) // n)
     spec = EngineSpec(config.checkpoint, config.channel, config.device, config.refiner_steps,
-                      config.forward_batch, config.threads, config.flat_memory)  # fmt: skip
-    return ProcessEngine(spec) if config.model_process else spec.build()
+                      config.forward_batch, threads, config.flat_memory)  # fmt: skip
+    if not config.model_process:
+        return spec.build()
+    if n == 1:
+        return ProcessEngine(spec)
+    engines: list[Engine] = []
+    try:
+        for _ in range(n):
+            engines.append(ProcessEngine(spec))
+    except BaseException:  # one failed to load: stop those already up
+        for e in engines:
+            e.close()
+        raise
+    return EnginePool(engines)
 
 
 def build_app(config: ServeConfig) -> FastAPI:
