@@ -90,6 +90,16 @@ def test_paper003_recipes_write_csv_and_png(
         lat = list(csv.DictReader(f))
     measured = {(r["method"], r["steps"], r["batch"]) for r in lat}
     assert measured >= {("GSC", "4", "1"), ("NGF", "0", "1"), ("GSC", "1", "8")}
+    served = {(r["method"], r["batch"], r["users"]) for r in lat if r["method"].startswith("MU")}
+    assert served == {
+        (m, b, u)
+        for m, b in (
+            ("MU-GSC one-at-a-time", "1"),
+            ("MU-GSC batched", "32"),
+            ("MU-GSC batched, 2 model processes", "32"),
+        )
+        for u in ("3", "32")
+    }
     for stem in ("fig4", "fig6", "fig7", "table1"):
         assert (out / f"{stem}.png").stat().st_size > 1000
 
