@@ -27,6 +27,9 @@ Runs are ``semcom qoe train`` runs (shared with the CLI, resumable)::
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --oracle        # final, 50k x 3
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --agents codi,sac --critic
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --part budget --steps 10000 --seeds 1
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_qoe.py --agents codi \
+        --codi-set actor_update=action-gradient --codi-set action_gradient_steps=5 \
+        --out runs/bench-qoe-ag                   # CODI with DIPO's actor update
 
 Every agent uses its published defaults (stable-baselines3's for SAC / PPO, GDMOPT's for
 CODI) and the same discount (``semcom.qoe.agents.GAMMA``, 0: the next state does not
@@ -45,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from semcom.errors import SemcomError
+from semcom.parsing import parse_options
 from semcom.qoe.agents import GAMMA, LEARNING_AGENTS, Agent, make_agent
 from semcom.qoe.bound import reward_bound
 from semcom.qoe.config import QoEConfig, config_hash
@@ -118,6 +122,13 @@ def _shared(args: argparse.Namespace) -> dict[str, Any] | None:
     return None if args.gamma is None else {"gamma": args.gamma}
 
 
+def _hyper(args: argparse.Namespace, agent: str) -> dict[str, Any] | None:
+    """``agent``'s settings in this run: the shared ones, and ``--codi-set`` for CODI."""
+    own = parse_options(args.codi_set) if agent == "codi" else {}
+    merged = {**(_shared(args) or {}), **own}
+    return merged or None
+
+
 def final(args: argparse.Namespace) -> None:
     cfg = QoEConfig(users=args.users)
     print(f"# final: {args.users} users, {args.steps} steps, {args.seeds} seeds, "
@@ -136,7 +147,7 @@ def final(args: argparse.Namespace) -> None:
                     seed,
                     args.out,
                     progress=args.progress,
-                    hyper=_shared(args),
+                    hyper=_hyper(args, agent),
                 )
                 for seed in range(args.seeds)
             ]
@@ -199,7 +210,7 @@ def budget(args: argparse.Namespace) -> None:
                 if agent in LEARNING_AGENTS:
                     evs = [
                         train_run(agent, cfg, args.steps, s, args.out / "budget" / config_hash(cfg),
-                                  progress=args.progress, hyper=_shared(args)).evaluation
+                                  progress=args.progress, hyper=_hyper(args, agent)).evaluation
                         for s in range(args.seeds)
                     ]  # fmt: skip
                 else:
@@ -236,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--gamma", type=float, default=None,
         help="discount shared by every learning agent (default: semcom.qoe.agents.GAMMA)",
+    )  # fmt: skip
+    p.add_argument(
+        "--codi-set", action="append", default=[], metavar="KEY=VALUE",
+        help="a CODI setting for this run (repeatable), e.g. actor_update=action-gradient",
     )  # fmt: skip
     args = p.parse_args(argv)
     try:

@@ -1,4 +1,5 @@
-"""CODI: the VP schedule, in-bound sampling, gradients through the chain, save / load."""
+"""CODI: the VP schedule, in-bound sampling, gradients through the chain, save / load, and
+the action-gradient actor update (denoising loss, improved buffer actions)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import torch
 
 from semcom.errors import SemcomError
 from semcom.qoe import QoEEnv
-from semcom.qoe.codi import CODI, DiffusionActor, DoubleQ, vp_beta_schedule
+from semcom.qoe.codi import (
+    ACTOR_UPDATES,
+    CODI,
+    DiffusionActor,
+    DoubleQ,
+    ReplayBuffer,
+    vp_beta_schedule,
+)
 
 
 def test_vp_schedule_is_increasing_and_in_unit_interval() -> None:
@@ -52,9 +60,11 @@ def test_sampler_is_seeded_and_gradients_reach_every_denoising_layer() -> None:
         assert torch.isfinite(p.grad).all(), name
 
 
-def test_actions_of_a_trained_agent_stay_in_bounds_and_are_reproducible() -> None:
+@pytest.mark.parametrize("actor_update", ACTOR_UPDATES)
+def test_actions_of_a_trained_agent_stay_in_bounds_and_are_reproducible(actor_update: str) -> None:
     env = QoEEnv(users=3)
-    agent = CODI(env, seed=0, learning_starts=20, batch_size=16, hidden=32)
+    hyper = {"learning_starts": 20, "batch_size": 16, "hidden": 32, "actor_update": actor_update}
+    agent = CODI(env, seed=0, **hyper)
     agent.learn(60)
     obs, _ = env.reset(seed=5)
     a, _ = agent.predict(obs)
@@ -64,7 +74,7 @@ def test_actions_of_a_trained_agent_stay_in_bounds_and_are_reproducible() -> Non
     batch, _ = agent.predict(np.stack([obs, obs]), deterministic=False)
     assert batch.shape == (2, 6)
     assert np.all(np.abs(batch) <= 1)
-    twin = CODI(env, seed=0, learning_starts=20, batch_size=16, hidden=32)
+    twin = CODI(env, seed=0, **hyper)
     twin.learn(60)
     b, _ = twin.predict(obs)
     np.testing.assert_array_equal(a, b)
@@ -106,3 +116,54 @@ def test_bad_settings() -> None:
         CODI(QoEEnv(users=2), learning_rate=1.0)
     with pytest.raises(SemcomError, match="denoising_steps"):
         CODI(QoEEnv(users=2), denoising_steps=0)
+    with pytest.raises(SemcomError, match="unknown actor_update 'dpo'; choose one of"):
+        CODI(QoEEnv(users=2), actor_update="dpo")
+
+
+def test_denoising_loss_is_small_only_for_actions_the_chain_makes() -> None:
+    torch.manual_seed(0)
+    actor = DiffusionActor(state_dim=3, action_dim=2, denoising_steps=5, hidden=64)
+    opt = torch.optim.Adam(actor.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    s = torch.rand(256, 3)
+    target = torch.stack([s[:, 0] * 1.6 - 0.8, 0.5 - s[:, 1]], 1)  # a state-dependent action
+    first = float(actor.denoising_loss(s, target, gen).detach())
+    for _ in range(600):
+        loss = actor.denoising_loss(s, target, gen)
+        opt.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        opt.step()
+    assert float(actor.denoising_loss(s, target, gen).detach()) < 0.5 * first
+    with torch.no_grad():  # the chain (no last-step noise) now lands near the targets
+        made, _ = actor(s, explore=False, generator=gen)
+    assert float((made - target).abs().mean()) < 0.15
+    assert float((made - target.flip(0)).abs().mean()) > 0.3
+
+
+def test_action_gradient_moves_the_buffer_targets_up_the_critic() -> None:
+    env = QoEEnv(users=2)
+    agent = CODI(env, seed=1, learning_starts=8, batch_size=8, hidden=16,
+                 actor_update="action-gradient", action_gradient_steps=3)  # fmt: skip
+    buffer = ReplayBuffer(16, agent.state_dim, agent.action_dim, seed=0)
+    obs, _ = env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(16):
+        a = rng.uniform(-0.5, 0.5, agent.action_dim).astype(np.float32)
+        obs2, r, *_ = env.step(a)
+        buffer.add(obs, a, float(r), obs2, False)
+        obs = obs2
+    np.testing.assert_array_equal(buffer.improved, buffer.a)
+    s, a = torch.from_numpy(buffer.s), torch.from_numpy(buffer.a)
+    alpha_before = float(agent.log_alpha.detach())
+    agent._update(buffer)  # the critic steps first, then the sampled targets climb it
+    moved = torch.from_numpy(buffer.improved.copy())
+    changed = (moved - a).abs().sum(1) > 0
+    assert changed.any()
+    with torch.no_grad():  # every moved target is worth more than its action to that critic
+        gain = agent.q_value(s, moved) - agent.q_value(s, a)
+    assert torch.all(gain[changed] > 0)
+    for _ in range(4):
+        agent._update(buffer)
+    assert np.all(np.abs(buffer.improved) <= 1)
+    np.testing.assert_array_equal(buffer.a, a.numpy())  # what was played stays as played
+    assert float(agent.log_alpha.detach()) == alpha_before  # no temperature in this mode

@@ -56,6 +56,8 @@ from torch import nn
 from semcom.errors import SemcomError
 
 LOG_STD_MIN, LOG_STD_MAX = -5.0, 0.5
+#: How the actor learns (:class:`CODIConfig`'s ``actor_update``).
+ACTOR_UPDATES = ("reparameterised", "action-gradient")
 X0_BOUND = 3.0
 _HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
 
@@ -155,6 +157,23 @@ class DiffusionActor(nn.Module):
         entropy = (log_std + _HALF_LOG_2PI_E).sum(-1) + torch.log1p(-action.pow(2) + 1e-6).sum(-1)
         return action, entropy
 
+    def denoising_loss(
+        self, state: torch.Tensor, action: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """The diffusion model's own loss on target actions ``action [B, A]`` in [-1, 1]
+        given ``state [B, S]``: ``mean ||eps(x_i, i, s) - eps||^2`` with ``x_i = sqrt(abar_i)
+        x_0 + sqrt(1 - abar_i) eps`` at a uniform step ``i`` and ``x_0 = atanh(action)``
+        (actions within +-0.995, so ``x_0`` stays within the chain's +-3). Scalar."""
+        x0 = torch.atanh(action.clamp(-0.995, 0.995))
+        b = state.shape[0]
+        i = torch.randint(0, self.steps, (b,), generator=generator, device=state.device)
+        sqrt_abar = (1 / self.sqrt_recip_abar[i])[:, None]
+        noise = torch.randn(x0.shape, generator=generator, device=x0.device)
+        xi = sqrt_abar * x0 + torch.sqrt(1 - sqrt_abar**2) * noise
+        pred = self.eps(torch.cat([xi, self.time(i), state], dim=-1))
+        loss: torch.Tensor = ((pred - noise) ** 2).mean()
+        return loss
+
 
 class DoubleQ(nn.Module):
     """Two Q networks ``(state [B, S], action [B, A]) -> ([B], [B])``."""
@@ -187,20 +206,28 @@ class ReplayBuffer:
         self.r = np.zeros(capacity, np.float32)
         self.s2 = np.zeros((capacity, state_dim), np.float32)
         self.done = np.zeros(capacity, np.float32)
+        #: the actor's targets under ``actor_update="action-gradient"``: each transition's
+        #: action, moved up its critic's gradient every time it is sampled
+        self.improved = np.zeros((capacity, action_dim), np.float32)
         self.capacity, self.size, self.pos = capacity, 0, 0
         self.rng = np.random.default_rng(seed)
 
     def add(self, s: np.ndarray, a: np.ndarray, r: float, s2: np.ndarray, done: bool) -> None:
         i = self.pos
         self.s[i], self.a[i], self.r[i], self.s2[i], self.done[i] = s, a, r, s2, float(done)
+        self.improved[i] = a
         self.pos = (self.pos + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
     def sample(self, n: int) -> tuple[torch.Tensor, ...]:
+        """``(s, a, r, s2, done)`` of ``n`` transitions drawn uniformly."""
+        return self.sample_indexed(n)[1]
+
+    def sample_indexed(self, n: int) -> tuple[np.ndarray, tuple[torch.Tensor, ...]]:
+        """``(indices [n] int64, (s, a, r, s2, done))`` of ``n`` transitions drawn uniformly."""
         idx = self.rng.integers(0, self.size, size=n)
-        return tuple(
-            torch.from_numpy(arr[idx]) for arr in (self.s, self.a, self.r, self.s2, self.done)
-        )
+        arrays = (self.s, self.a, self.r, self.s2, self.done)
+        return idx, tuple(torch.from_numpy(arr[idx]) for arr in arrays)
 
 
 @dataclass(frozen=True)
@@ -219,6 +246,15 @@ class CODIConfig:
         buffer_size: replay capacity.
         learning_starts: uniformly random actions before the first update.
         eval_candidates: chains compared by the critic for a deterministic decision.
+        actor_update: how the actor learns. ``"reparameterised"`` (D2SAC): maximise
+            ``min(Q1, Q2)(s, a(s)) + alpha * H`` with the gradient through every denoising
+            step, exploring with the learned last-step noise. ``"action-gradient"`` (DIPO,
+            Yang et al. 2023): every sampled transition's target action is moved
+            ``action_gradient_steps`` steps of ``action_lr`` up ``min(Q1, Q2)`` (kept in
+            the replay buffer, so it keeps improving), and the chain learns it with the
+            diffusion model's own denoising loss; exploration is the chain's own noise.
+        action_lr: step size of the action gradient (``"action-gradient"`` only).
+        action_gradient_steps: gradient steps per sampled action (``"action-gradient"``).
     """
 
     denoising_steps: int = 5
@@ -232,6 +268,9 @@ class CODIConfig:
     buffer_size: int = 100_000
     learning_starts: int = 1000
     eval_candidates: int = 8
+    actor_update: str = "reparameterised"
+    action_lr: float = 0.03
+    action_gradient_steps: int = 5
 
 
 class CODI:
@@ -248,6 +287,11 @@ class CODI:
             self.hyper = CODIConfig(**hyper)
         except TypeError as e:
             raise SemcomError(f"unknown CODI setting: {e}") from None
+        if self.hyper.actor_update not in ACTOR_UPDATES:
+            raise SemcomError(
+                f"unknown actor_update {self.hyper.actor_update!r}; choose one of: "
+                f"{', '.join(ACTOR_UPDATES)}"
+            )
         obs_space, act_space = env.observation_space, env.action_space
         if not isinstance(act_space, gym.spaces.Box) or obs_space.shape is None:
             raise SemcomError("CODI needs a Box observation and action space")
@@ -292,18 +336,20 @@ class CODI:
             q = self.q_value(rep, a).reshape(-1, k)
             best = q.argmax(1) + torch.arange(len(s)) * k
             action = a[best]
-        else:
-            action, _ = self.actor(s, explore=True, generator=self.gen)
+        else:  # the action-gradient actor explores with its chain's noise alone
+            explore = self.hyper.actor_update == "reparameterised"
+            action, _ = self.actor(s, explore=explore, generator=self.gen)
         out = action.numpy().astype(np.float32)
         return (out[0] if single else out), None
 
     # --- learning --------------------------------------------------------------------
     def _update(self, buffer: ReplayBuffer) -> None:
         h = self.hyper
-        s, a, r, s2, done = buffer.sample(h.batch_size)
-        alpha = self.log_alpha.exp().detach()
+        idx, (s, a, r, s2, done) = buffer.sample_indexed(h.batch_size)
+        soft = h.actor_update == "reparameterised"
+        alpha = self.log_alpha.exp().detach() if soft else torch.zeros(())
         with torch.no_grad():
-            a2, entropy2 = self.actor_target(s2, explore=True, generator=self.gen)
+            a2, entropy2 = self.actor_target(s2, explore=soft, generator=self.gen)
             q_next = torch.min(*self.critic_target(s2, a2)) + alpha * entropy2
             y = r + h.gamma * (1 - done) * q_next
         q1, q2 = self.critic(s, a)
@@ -311,7 +357,37 @@ class CODI:
         self.critic_opt.zero_grad(set_to_none=True)
         critic_loss.backward()
         self.critic_opt.step()
+        if soft:
+            self._reparameterised_actor_update(s, alpha)
+        else:
+            self._action_gradient_actor_update(buffer, idx, s)
+        with torch.no_grad():
+            for net, target in ((self.actor, self.actor_target), (self.critic, self.critic_target)):
+                for p, pt in zip(net.parameters(), target.parameters(), strict=True):
+                    pt.mul_(1 - h.tau).add_(p, alpha=h.tau)
+        self.updates += 1
 
+    def _action_gradient_actor_update(
+        self, buffer: ReplayBuffer, idx: np.ndarray, s: torch.Tensor
+    ) -> None:
+        """DIPO: improve the transitions' target actions on the critic, store them, and
+        fit the chain to them with the denoising loss (``eps``-prediction)."""
+        h = self.hyper
+        target = torch.from_numpy(buffer.improved[idx])
+        self.critic.requires_grad_(False)
+        for _ in range(h.action_gradient_steps):
+            target.requires_grad_(True)
+            (grad,) = torch.autograd.grad(self.q_value(s, target).sum(), target)
+            target = (target.detach() + h.action_lr * grad).clamp(-1.0, 1.0)
+        self.critic.requires_grad_(True)
+        buffer.improved[idx] = target.numpy()
+        loss = self.actor.denoising_loss(s, target, self.gen)
+        self.actor_opt.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        self.actor_opt.step()
+
+    def _reparameterised_actor_update(self, s: torch.Tensor, alpha: torch.Tensor) -> None:
+        """D2SAC: ascend ``min(Q1, Q2) + alpha * H`` through the chain; tune alpha."""
         self.critic.requires_grad_(False)
         a_new, entropy = self.actor(s, explore=True, generator=self.gen)
         actor_loss = (-self.q_value(s, a_new) - alpha * entropy).mean()
@@ -324,12 +400,6 @@ class CODI:
         self.alpha_opt.zero_grad(set_to_none=True)
         alpha_loss.backward()
         self.alpha_opt.step()
-
-        with torch.no_grad():
-            for net, target in ((self.actor, self.actor_target), (self.critic, self.critic_target)):
-                for p, pt in zip(net.parameters(), target.parameters(), strict=True):
-                    pt.mul_(1 - h.tau).add_(p, alpha=h.tau)
-        self.updates += 1
 
     def learn(self, total_timesteps: int) -> CODI:
         """Interact with ``env`` for ``total_timesteps`` steps, one update per step."""
