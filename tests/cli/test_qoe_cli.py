@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from tests.cli.helpers import assert_one_line_error, run_cli
 
 from semcom.qoe import QoEConfig, config_hash
@@ -55,6 +56,10 @@ def test_train_then_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         (["qoe", "train", "--steps", "0"], "steps must be at least 1"),
         (["qoe", "train", "--quality-table", "missing.json"], "not found"),
         (["qoe", "eval", "--policy", "nowhere"], "holds no trained policy"),
+        (["qoe", "train", "--agent-set", "actor_update"], "cannot parse option 'actor_update'"),
+        (["qoe", "train", "--agent-set", "actor_update=dpo"], "unknown actor_update 'dpo'"),
+        (["qoe", "train", "--agent-set", "colour=1"], "unknown CODI setting"),
+        (["qoe", "train", "--agent", "greedy", "--agent-set", "x=1"], "takes no settings"),
     ],
 )
 def test_bad_input_is_one_line(
@@ -62,6 +67,23 @@ def test_bad_input_is_one_line(
 ) -> None:
     code, _, err = run_cli(capsys, *argv, *(["--out", str(tmp_path)] if argv[1] == "train" else []))
     assert_one_line_error(code, err, needle)
+
+
+def test_agent_settings_reach_the_agent_and_its_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["qoe", "train", "--agent", "codi", "--users", "2", "--steps", "20", "--out",
+            str(tmp_path), "--no-progress", "--agent-set", "actor_update=action-gradient",
+            "--agent-set", "action_gradient_steps=2",
+            "--agent-set", "learning_starts=10"]  # fmt: skip
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    meta = json.loads((tmp_path / "codi" / "seed0" / "meta.json").read_text())
+    assert meta["hyper"] == {"gamma": 0.0, "actor_update": "action-gradient",
+                             "action_gradient_steps": 2, "learning_starts": 10}  # fmt: skip
+    saved = torch.load(tmp_path / "codi" / "seed0" / "policy.pt", weights_only=True)
+    assert saved["hyper"]["actor_update"] == "action-gradient"
+    assert saved["hyper"]["action_gradient_steps"] == 2
 
 
 def test_eval_refuses_another_user_count(

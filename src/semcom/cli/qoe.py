@@ -95,6 +95,14 @@ def qoe_train(
         list[str] | None,
         typer.Option("--set", help="KEY=VALUE environment setting (e.g. compute_s=0.5)."),
     ] = None,
+    agent_setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--agent-set",
+            help="KEY=VALUE setting of the agent (e.g. actor_update=action-gradient for "
+            "CODI, learning_rate=0.001 for SAC); recorded in meta.json.",
+        ),
+    ] = None,
     window: Annotated[int, typer.Option("--window", help="Steps per CSV row.")] = 500,
     threads: Annotated[int, typer.Option("--threads", help="torch threads.")] = 1,
     reuse: Annotated[
@@ -104,6 +112,7 @@ def qoe_train(
 ) -> int:
     """Train agents; each run writes rewards.csv, the policy, meta.json and eval.json into
     OUT/AGENT/seedK and the mean ± std over seeds is printed."""
+    from semcom.parsing import parse_options
     from semcom.qoe.agents import AGENTS
     from semcom.qoe.config import config_hash
     from semcom.qoe.training import train_run
@@ -121,6 +130,13 @@ def qoe_train(
     if threads < 1:
         raise SemcomError(f"--threads must be at least 1, got {threads}")
     cfg = _config(users, quality_table, setting)
+    hyper = parse_options(agent_setting or [])
+    if hyper:  # bad settings fail here, before any run starts
+        from semcom.qoe.agents import make_agent
+        from semcom.qoe.env import QoEEnv
+
+        for name in names:
+            make_agent(name, QoEEnv(cfg), 0, **hyper)
     STDERR.print(f"environment semcom/QoE-v0, {cfg.users} users, config hash {config_hash(cfg)}")
     rows = []
     for name in names:
@@ -136,6 +152,7 @@ def qoe_train(
                 threads=threads,
                 progress=progress,
                 reuse=reuse,
+                hyper=hyper or None,
             )
             evals.append(run.evaluation)
             typer.echo(str(run.folder))
