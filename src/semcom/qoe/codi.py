@@ -21,6 +21,10 @@ trained with clipped double-Q targets, tells it which decisions are worth more.
   Polyak-averaged target actor.
 - **Actor loss**: ``-min(Q1, Q2)(s, a(s)) - alpha * H(s)``, the gradient flowing through
   every denoising step (reparameterised).
+- **Or DIPO's actor update** (``actor_update="action-gradient"``, Yang et al. 2023): each
+  sampled transition's target action climbs ``min(Q1, Q2)`` by a few gradient steps and is
+  kept in the replay buffer; the chain learns the targets with its own denoising loss
+  (:meth:`DiffusionActor.denoising_loss`) and explores with its own noise (no entropy).
 - **Decisions at evaluation** (``predict(obs, deterministic=True)``): the best of
   ``eval_candidates`` chains (no last-step noise) under the critic, with a generator
   seeded at construction (reproducible).
@@ -219,11 +223,7 @@ class ReplayBuffer:
         self.pos = (self.pos + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
-    def sample(self, n: int) -> tuple[torch.Tensor, ...]:
-        """``(s, a, r, s2, done)`` of ``n`` transitions drawn uniformly."""
-        return self.sample_indexed(n)[1]
-
-    def sample_indexed(self, n: int) -> tuple[np.ndarray, tuple[torch.Tensor, ...]]:
+    def sample(self, n: int) -> tuple[np.ndarray, tuple[torch.Tensor, ...]]:
         """``(indices [n] int64, (s, a, r, s2, done))`` of ``n`` transitions drawn uniformly."""
         idx = self.rng.integers(0, self.size, size=n)
         arrays = (self.s, self.a, self.r, self.s2, self.done)
@@ -345,7 +345,7 @@ class CODI:
     # --- learning --------------------------------------------------------------------
     def _update(self, buffer: ReplayBuffer) -> None:
         h = self.hyper
-        idx, (s, a, r, s2, done) = buffer.sample_indexed(h.batch_size)
+        idx, (s, a, r, s2, done) = buffer.sample(h.batch_size)
         soft = h.actor_update == "reparameterised"
         alpha = self.log_alpha.exp().detach() if soft else torch.zeros(())
         with torch.no_grad():
