@@ -52,6 +52,7 @@ from semcom.parsing import parse_options
 from semcom.qoe.agents import GAMMA, LEARNING_AGENTS, Agent, make_agent
 from semcom.qoe.bound import reward_bound
 from semcom.qoe.config import QoEConfig, config_hash
+from semcom.qoe.critic_ascent import CriticAscent
 from semcom.qoe.env import QoEEnv, evaluate_allocation
 from semcom.qoe.training import (
     EVAL_EPISODES,
@@ -123,8 +124,9 @@ def _shared(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _hyper(args: argparse.Namespace, agent: str) -> dict[str, Any] | None:
-    """``agent``'s settings in this run: the shared ones, and ``--codi-set`` for CODI."""
-    own = parse_options(args.codi_set) if agent == "codi" else {}
+    """``agent``'s settings in this run: the shared ones, and ``--codi-set`` for CODI,
+    ``--sac-set`` for SAC."""
+    own = parse_options({"codi": args.codi_set, "sac": args.sac_set}.get(agent, []))
     merged = {**(_shared(args) or {}), **own}
     return merged or None
 
@@ -153,6 +155,12 @@ def final(args: argparse.Namespace) -> None:
             ]
             results[agent] = [r.evaluation for r in runs]
             walls[agent] = [r.meta["s_per_10k_steps"] for r in runs]
+            if args.critic_ascent and agent in ("codi", "sac"):
+                ascent = args.critic_ascent, args.ascent_lr
+                results[f"{agent} + ascent"] = [
+                    evaluate_policy(CriticAscent(load_run(r.folder, cfg)[0], *ascent), cfg)
+                    for r in runs
+                ]
             if args.critic and agent in ("codi", "sac"):
                 critics[agent] = [critic_check(load_run(r.folder, cfg)[0], cfg) for r in runs]
         else:
@@ -175,6 +183,11 @@ def final(args: argparse.Namespace) -> None:
     mean = {a: statistics.mean(e["reward"] for e in evs) for a, evs in results.items()}
     if {"codi", "sac"} <= set(mean):
         print(f"CODI / SAC final reward: {mean['codi'] / mean['sac']:.3f} (target >= 1.05)")
+    if {"codi + ascent", "sac + ascent"} <= set(mean):
+        best_codi = max(mean["codi"], mean["codi + ascent"])
+        best_sac = max(mean["sac"], mean["sac + ascent"])
+        print(f"CODI / SAC, each with its better decision rule: {best_codi / best_sac:.3f} "
+              "(target >= 1.05)")  # fmt: skip
     if {"codi", "ppo"} <= set(mean):
         print(f"CODI / PPO final reward: {mean['codi'] / mean['ppo']:.3f} (target >= 1.00)")
     if args.oracle:
@@ -252,6 +265,16 @@ def main(argv: list[str] | None = None) -> int:
         "--codi-set", action="append", default=[], metavar="KEY=VALUE",
         help="a CODI setting for this run (repeatable), e.g. actor_update=action-gradient",
     )  # fmt: skip
+    p.add_argument(
+        "--sac-set", action="append", default=[], metavar="KEY=VALUE",
+        help="a SAC setting for this run (repeatable), e.g. learning_rate=0.001",
+    )  # fmt: skip
+    p.add_argument(
+        "--critic-ascent", type=int, default=0, metavar="STEPS",
+        help="also evaluate CODI and SAC with each decision refined by STEPS Adam steps up "
+        "the agent's own critic (semcom.qoe.critic_ascent)",
+    )  # fmt: skip
+    p.add_argument("--ascent-lr", type=float, default=0.1, help="step size of --critic-ascent")
     args = p.parse_args(argv)
     try:
         if args.part in ("final", "all"):

@@ -39,6 +39,16 @@ def test_train_then_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert [r["policy"] for r in results] == [str(tmp_path / "codi" / f"seed{s}") for s in (0, 1)]
     assert all(r["episodes"] == 2 and r["options"] == {"compute_scale": 0.5} for r in results)
 
+    code, out, err = run_cli(
+        capsys, "qoe", "eval", "--policy", str(tmp_path / "codi" / "seed0"), "--episodes", "1",
+        "--json", "--critic-ascent", "3", "--ascent-lr", "0.05",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["critic_ascent"] == {"steps": 3, "lr": 0.05}
+    code, _, err = run_cli(capsys, "qoe", "eval", "--policy", str(tmp_path / "random" / "seed0"),
+                           "--critic-ascent", "3")  # fmt: skip
+    assert_one_line_error(code, err, "the random agent has no action-value critic")
+
     code, out, err = run_cli(capsys, "qoe", "eval", "--policy", str(tmp_path / "random" / "seed0"),
                           "--users", "6", "--episodes", "1")  # fmt: skip
     assert code == 0, err
@@ -56,6 +66,8 @@ def test_train_then_eval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         (["qoe", "train", "--steps", "0"], "steps must be at least 1"),
         (["qoe", "train", "--quality-table", "missing.json"], "not found"),
         (["qoe", "eval", "--policy", "nowhere"], "holds no trained policy"),
+        (["qoe", "eval", "--policy", "x", "--critic-ascent", "-1"], "--critic-ascent must be >= 0"),
+        (["qoe", "eval", "--policy", "x", "--ascent-lr", "0"], "--ascent-lr > 0"),
         (["qoe", "train", "--agent-set", "actor_update"], "cannot parse option 'actor_update'"),
         (["qoe", "train", "--agent-set", "actor_update=dpo"], "unknown actor_update 'dpo'"),
         (["qoe", "train", "--agent-set", "colour=1"], "unknown CODI setting"),

@@ -189,15 +189,31 @@ def qoe_eval(
         float | None, typer.Option("--bandwidth-scale", help="Fix the bandwidth factor.")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="First episode's seed.")] = 10_000,
+    critic_ascent: Annotated[
+        int,
+        typer.Option(
+            "--critic-ascent",
+            help="Refine each decision by this many Adam steps up the agent's own critic "
+            "(CODI, SAC; 0: off).",
+        ),
+    ] = 0,
+    ascent_lr: Annotated[
+        float, typer.Option("--ascent-lr", help="Step size of --critic-ascent.")
+    ] = 0.1,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON, one line per run.")] = False,
 ) -> int:
     """Evaluate trained policies with deterministic decisions on fixed episodes."""
     import dataclasses
 
+    from semcom.qoe.critic_ascent import CriticAscent
     from semcom.qoe.training import evaluate_policy, load_run
 
     if episodes < 1:
         raise SemcomError(f"--episodes must be at least 1, got {episodes}")
+    if critic_ascent < 0 or not ascent_lr > 0:
+        raise SemcomError(
+            f"--critic-ascent must be >= 0 and --ascent-lr > 0, got {critic_ascent} and {ascent_lr}"
+        )
     options: dict[str, float] = {}
     for key, value in (("compute_scale", compute_scale), ("bandwidth_scale", bandwidth_scale)):
         if value is not None:
@@ -209,13 +225,17 @@ def qoe_eval(
         agent, cfg = load_run(folder)
         if users is not None and users != cfg.users:
             agent, cfg = load_run(folder, dataclasses.replace(cfg, users=users))
+        if critic_ascent:
+            agent = CriticAscent(agent, critic_ascent, ascent_lr)
         result = evaluate_policy(agent, cfg, episodes, seed, options or None)
         result["policy"] = str(folder)
+        result["critic_ascent"] = {"steps": critic_ascent, "lr": ascent_lr}
         evals.append(result)
         if as_json:
             typer.echo(json.dumps(result))
     if not as_json:
-        table = _summary_table(f"{episodes} episodes", [_row(evals[0]["agent"], evals)])
+        label = evals[0]["agent"] + (f" + ascent {critic_ascent}" if critic_ascent else "")
+        table = _summary_table(f"{episodes} episodes", [_row(label, evals)])
         STDERR.print(table)
         typer.echo(
             f"reward per step {_mean_std([e['reward'] for e in evals])} "

@@ -6,7 +6,9 @@
   default table or a ``semcom refiner-profile`` JSON);
 - :mod:`semcom.qoe.codi`: the CODI diffusion-policy agent;
 - :mod:`semcom.qoe.agents`: CODI, SAC, PPO (stable-baselines3), greedy and random behind
-  one interface; :mod:`semcom.qoe.training`: train, evaluate, save and load them.
+  one interface; :mod:`semcom.qoe.training`: train, evaluate, save and load them;
+- :mod:`semcom.qoe.critic_ascent`: any actor-critic agent's decisions refined by a few
+  gradient steps up its own critic.
 """
 
 from semcom.qoe.config import QoEConfig, config_hash

@@ -81,12 +81,19 @@ class Agent(ABC):
     def act(self, obs: np.ndarray) -> np.ndarray:
         """The decision for ``obs [3N + 2]``: ``[2N] float32`` in [-1, 1]."""
 
-    def critic_value(self, obs: np.ndarray, action: np.ndarray) -> float:
-        """What the agent's critic expects ``action [2N]`` to earn in ``obs [3N + 2]``:
-        ``min(Q1, Q2)`` of its double-Q critic (reward units). Agents without an action
-        critic (PPO's is a state value, greedy and random have none) raise
-        :class:`~semcom.errors.SemcomError`."""
+    def q_tensor(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """The agent's critic, differentiable: ``min(Q1, Q2)`` of its double-Q critic for
+        ``state [B, 3N + 2]`` and ``action [B, 2N]`` (float32, in [-1, 1]) -> ``[B]``
+        (reward units). Agents without an action critic (PPO's is a state value, greedy
+        and random have none) raise :class:`~semcom.errors.SemcomError`."""
         raise SemcomError(f"the {self.name} agent has no action-value critic")
+
+    def critic_value(self, obs: np.ndarray, action: np.ndarray) -> float:
+        """What the agent's critic expects ``action [2N]`` to earn in ``obs [3N + 2]``
+        (:meth:`q_tensor`, reward units)."""
+        s, a = _pair(obs, action)
+        with torch.no_grad():
+            return float(self.q_tensor(s, a)[0])
 
     def save(self, folder: Path) -> None:
         """Write the policy into ``folder`` (nothing for agents without weights)."""
@@ -180,10 +187,8 @@ class CODIAgent(Agent):
     def act(self, obs: np.ndarray) -> np.ndarray:
         return self.model.predict(obs, deterministic=True)[0]
 
-    def critic_value(self, obs: np.ndarray, action: np.ndarray) -> float:
-        s, a = _pair(obs, action)
-        with torch.no_grad():
-            return float(self.model.q_value(s, a))
+    def q_tensor(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        return self.model.q_value(state, action)
 
     def save(self, folder: Path) -> None:
         self.model.save(folder / "policy.pt")
@@ -232,10 +237,9 @@ class SACAgent(_SB3Agent):
     name = "sac"
     algorithm = "SAC"
 
-    def critic_value(self, obs: np.ndarray, action: np.ndarray) -> float:
-        s, a = _pair(obs, action)
-        with torch.no_grad():
-            return float(torch.cat(self.model.critic(s, a), dim=1).min())
+    def q_tensor(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        q: torch.Tensor = torch.cat(self.model.critic(state, action), dim=1).min(dim=1).values
+        return q
 
 
 def _pair(obs: np.ndarray, action: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
