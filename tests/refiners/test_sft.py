@@ -46,6 +46,42 @@ def test_stage1_trains_n1_and_n2_only() -> None:
     assert all(p.grad is None for p in r.eps.parameters())
 
 
+@pytest.mark.parametrize(("init", "n1_learns"), [("default", True), ("zeros", False)])
+def test_the_oracle_prior_gets_a_gradient_only_with_a_live_modulation(
+    init: str, n1_learns: bool
+) -> None:
+    """Why ``modulation_init="default"``: with zero-initialised maps N1 gets no gradient
+    (in CPU runs its prior stayed a constant vector)."""
+    torch.manual_seed(0)
+    r = create_refiner("sft-small", dim=8, prior_width=8, modulation_init=init)
+    torch.nn.init.normal_(r.n2.output.weight, std=0.1)
+    x = torch.rand(2, 3, 32, 32)
+    r.stage1(x * 0.9, x).abs().mean().backward()
+    grads = [p.grad for p in r.n1.parameters()]
+    assert all(g is not None for g in grads)
+    assert any(bool(g.abs().sum() > 0) for g in grads if g is not None) is n1_learns
+
+
+def test_snr_conditioning_feeds_the_snr_to_the_diffusion() -> None:
+    torch.manual_seed(0)
+    r = create_refiner("sft-small", dim=8, prior_width=8, snr_conditioning=True)
+    torch.nn.init.normal_(r.n2.output.weight, std=0.1)
+    r.eval()
+    x = torch.rand(2, 3, 32, 32)
+    low = r(x, 0.0, torch.Generator().manual_seed(1))
+    high = r(x, torch.tensor([20.0, 20.0]), torch.Generator().manual_seed(1))
+    assert not torch.allclose(low, high)
+    again = refiner_from_config(r.config(), r.state_dict()).eval()
+    torch.testing.assert_close(again(x, 0.0, torch.Generator().manual_seed(1)), low)
+    with pytest.raises(SemcomError, match="conditioned on the SNR"):
+        r(x, None)
+    r.train()
+    x_hat, z_hat, z0 = r.stage2(x * 0.9, x, torch.Generator().manual_seed(0), 5.0)
+    ((x_hat - x).abs().mean() + (z_hat - z0).abs().mean()).backward()
+    assert r.snr_embed is not None
+    assert all(p.grad is not None for p in r.snr_embed.parameters())
+
+
 def test_stage2_trains_the_diffusion_not_n1() -> None:
     r = _small()
     x = torch.rand(2, 3, 32, 32)

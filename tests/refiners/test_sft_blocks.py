@@ -14,7 +14,7 @@ def test_dmta_is_attention_across_channels() -> None:
     torch.manual_seed(0)
     m = DMTA(dim=4, heads=2, z_dim=3)
     x, z = torch.randn(1, 4, 5, 6), torch.randn(1, 3)
-    q, k, v = m.qkv_dw(m.qkv(x)).chunk(3, dim=1)  # modulation is the identity at init
+    q, k, v = m.qkv_dw(m.qkv(m.modulation(x, z))).chunk(3, dim=1)
     outs = []
     for h in range(2):
         sl = slice(2 * h, 2 * h + 2)
@@ -26,14 +26,24 @@ def test_dmta_is_attention_across_channels() -> None:
     torch.testing.assert_close(m(x, z), expected)
 
 
-def test_modulation_starts_as_identity_then_depends_on_the_prior() -> None:
+def test_modulation_depends_on_the_prior_from_the_start() -> None:
     torch.manual_seed(0)
     block = DynamicTransformerBlock(dim=8, heads=2, z_dim=4)
     x = torch.randn(2, 8, 6, 6)
     z1, z2 = torch.randn(2, 4), torch.randn(2, 4)
-    torch.testing.assert_close(block(x, z1), block(x, z2))
-    torch.nn.init.normal_(block.attn.modulation.linear.weight)
     assert not torch.allclose(block(x, z1), block(x, z2))
+
+
+def test_zero_initialised_modulation_starts_as_identity() -> None:
+    torch.manual_seed(0)
+    block = DynamicTransformerBlock(dim=8, heads=2, z_dim=4)
+    block.attn.modulation.reset("zeros")
+    block.ffn.modulation.reset("zeros")
+    x = torch.randn(2, 8, 6, 6)
+    z1, z2 = torch.randn(2, 4), torch.randn(2, 4)
+    torch.testing.assert_close(block(x, z1), block(x, z2))
+    with pytest.raises(ValueError, match="unknown modulation init"):
+        block.attn.modulation.reset("ones")
 
 
 @pytest.mark.parametrize(("c", "size"), [(3, (32, 32)), (1, (28, 28)), (3, (20, 36))])

@@ -65,6 +65,38 @@ def test_stage1_lowers_the_l1_loss(trained_checkpoint: Path, rgb_npz: Path, tmp_
     assert losses[-1] < losses[0]
 
 
+def test_mse_and_snr_conditioned_training_reaches_the_checkpoint(
+    trained_checkpoint: Path, rgb_npz: Path, tmp_path: Path
+) -> None:
+    options = {**TINY, "snr_conditioning": True}
+    res = train_refiner(
+        _cfg(
+            trained_checkpoint,
+            rgb_npz,
+            tmp_path / "r",
+            image_loss="mse",
+            refiner_options=options,
+            stage1_epochs=2,
+        ),
+        progress=False,
+    )
+    link = load_checkpoint(res.checkpoint)
+    assert link.refiner is not None
+    assert link.refiner["train_config"]["image_loss"] == "mse"
+    refiner = link.build_refiner()
+    assert refiner is not None
+    assert refiner.snr_embed is not None
+    from semcom.train.refiner_trainer import _stage_params
+
+    embed = {id(p) for p in refiner.snr_embed.parameters()}
+    for stage in (1, 2):  # the embedding is trained in both stages
+        assert embed <= {id(p) for p in _stage_params(refiner, stage)}
+    import semcom
+
+    out = semcom.load(res.checkpoint)(torch.rand(2, 3, 32, 32), 3.0, torch.Generator())
+    assert out["x_hat"].shape == (2, 3, 32, 32)
+
+
 def test_resume_continues_where_it_stopped(
     trained_checkpoint: Path, rgb_npz: Path, tmp_path: Path
 ) -> None:
@@ -163,6 +195,7 @@ def test_cli_train_refiner_sweep_steps_and_profile(
         (["sweep", "--refiner-steps", "a"], "whole numbers"),
         (["refiner-profile"], "has no refiner"),
         (["train-refiner", "--refiner", "sft-huge"], "unknown refiner 'sft-huge'"),
+        (["train-refiner", "--image-loss", "l3"], "unknown image_loss 'l3'"),
     ],
 )
 def test_bad_refiner_input_is_one_line(

@@ -41,6 +41,10 @@ def train_refiner_command(
         str, typer.Option("--lr-schedule", help="cosine (to lr/100 per stage) | constant.")
     ] = "cosine",
     augment: Annotated[str, typer.Option(help="none | flip.")] = "flip",
+    image_loss: Annotated[
+        str,
+        typer.Option("--image-loss", help="L_pre: l1 (paper 003) | mse (what PSNR measures)."),
+    ] = "l1",
     val_images: Annotated[
         int, typer.Option("--val-images", help="Validation images per epoch.")
     ] = 512,
@@ -67,6 +71,7 @@ def train_refiner_command(
         lr=lr,
         lr_schedule=lr_schedule,
         augment=augment,
+        image_loss=image_loss,
         val_images=val_images,
         seed=seed,
         device=device,

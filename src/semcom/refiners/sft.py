@@ -34,11 +34,13 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from semcom.errors import SemcomError
 from semcom.refiners.base import Refiner
 from semcom.refiners.prior import PriorNet
 from semcom.refiners.restoration import RestorationNet
+from semcom.refiners.sft_blocks import PriorModulation
 from semcom.refiners.vector_diffusion import NoiseEstimator, VectorSchedule
 
 
@@ -62,6 +64,14 @@ class SFTRefiner(Refiner):
             (it predicts the noise, as written in Eq. 13); see
             :mod:`semcom.refiners.vector_diffusion`.
         steps: reverse steps used by :meth:`forward` (1..T; default T).
+        modulation_init: initialisation of N2's prior modulations: ``"default"`` (PyTorch's
+            linear init, as DiffIR) or ``"zeros"`` (the plain block at the start; the prior
+            then gets no gradient until the maps grow, and in our CPU runs it stayed a
+            constant vector: see :mod:`semcom.refiners.sft_blocks`).
+        snr_conditioning: add an embedding of the SNR, ``E(snr_db / 20)`` (a two-layer MLP),
+            to the vector that modulates N2 and to the diffusion's condition, so that N2
+            knows the noise level it restores from; the refiner then needs ``snr_db`` (not
+            in paper 003, where the prior is read from the image alone).
     """
 
     name = "sft"
@@ -83,6 +93,8 @@ class SFTRefiner(Refiner):
         beta_end: float = 0.99,
         parameterization: str = "x0",
         steps: int | None = None,
+        modulation_init: str = "default",
+        snr_conditioning: bool = False,
     ) -> None:
         super().__init__(in_channels, image_size)
         self._config: dict[str, Any] = {
@@ -100,6 +112,8 @@ class SFTRefiner(Refiner):
             "beta_start": beta_start,
             "beta_end": beta_end,
             "parameterization": parameterization,
+            "modulation_init": modulation_init,
+            "snr_conditioning": snr_conditioning,
         }
         self.schedule = VectorSchedule(timesteps, beta_start, beta_end, parameterization)
         self.z_dim = 4 * prior_width
@@ -108,7 +122,15 @@ class SFTRefiner(Refiner):
         self.n2 = RestorationNet(
             in_channels, dim, blocks, heads, self.z_dim, refinement_blocks, expansion
         )
+        for module in self.n2.modules():
+            if isinstance(module, PriorModulation):
+                module.reset(modulation_init)
         self.eps = NoiseEstimator(self.z_dim, denoiser_blocks, timesteps)
+        self.snr_embed: nn.Module | None = None
+        if snr_conditioning:
+            self.snr_embed = nn.Sequential(
+                nn.Linear(1, self.z_dim), nn.SiLU(), nn.Linear(self.z_dim, self.z_dim)
+            )
         self.steps = timesteps
         if steps is not None:
             self.set_steps(steps)
@@ -131,23 +153,57 @@ class SFTRefiner(Refiner):
         result: torch.Tensor = self.n1(torch.cat([x_coarse, x], dim=1))
         return result
 
-    def stage1(self, x_coarse: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Stage-1 output ``N2(x_coarse, Z_0)`` with the oracle prior: ``[B, C, H, W]``."""
-        result: torch.Tensor = self.n2(x_coarse, self.oracle_prior(x_coarse, x))
+    def snr_vector(self, snr_db: float | torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+        """The SNR embedding ``E(snr_db / 20)``, ``[B, 4 C']`` like ``like`` (zeros without
+        ``snr_conditioning``); ``snr_db`` float or ``[B]`` dB."""
+        if self.snr_embed is None:
+            return torch.zeros_like(like)
+        if snr_db is None:
+            raise SemcomError("this refiner is conditioned on the SNR: pass snr_db")
+        snr = torch.as_tensor(snr_db, dtype=like.dtype, device=like.device)
+        snr = snr.reshape(-1, 1).expand(len(like), 1) / 20.0
+        embedded: torch.Tensor = self.snr_embed(snr)
+        return embedded
+
+    def restore(
+        self, x_coarse: torch.Tensor, z: torch.Tensor, snr_db: float | torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``N2(x_coarse, z)`` — with ``snr_conditioning`` N2 is modulated by
+        ``z + E(snr_db)``: ``[B, C, H, W]``."""
+        result: torch.Tensor = self.n2(x_coarse, z + self.snr_vector(snr_db, z))
         return result
 
+    def stage1(
+        self, x_coarse: torch.Tensor, x: torch.Tensor, snr_db: float | torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Stage-1 output ``N2(x_coarse, Z_0)`` with the oracle prior: ``[B, C, H, W]``."""
+        return self.restore(x_coarse, self.oracle_prior(x_coarse, x), snr_db)
+
+    def condition(
+        self, x_coarse: torch.Tensor, snr_db: float | torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The diffusion's condition ``N1'(PixelUnshuffle(x_coarse))`` (plus the SNR
+        embedding when ``snr_conditioning``): ``[B, 4 C']``; ``snr_db`` float or ``[B]``."""
+        cond: torch.Tensor = self.n1_prime(x_coarse)
+        return cond + self.snr_vector(snr_db, cond)
+
     def stage2(
-        self, x_coarse: torch.Tensor, x: torch.Tensor, generator: torch.Generator | None = None
+        self,
+        x_coarse: torch.Tensor,
+        x: torch.Tensor,
+        generator: torch.Generator | None = None,
+        snr_db: float | torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Algorithm 1: ``(x_hat, Z_hat, Z_0)``; ``Z_0`` from the (frozen) N1, ``Z_hat`` from the
-        full reverse chain started at ``q(Z_T | Z_0)`` and conditioned on N1'."""
+        full reverse chain started at ``q(Z_T | Z_0)`` and conditioned on N1' (and on
+        ``snr_db``, float or ``[B]`` dB, with ``snr_conditioning``)."""
         with torch.no_grad():
             z0 = self.oracle_prior(x_coarse, x)
-        cond = self.n1_prime(x_coarse)
+        cond = self.condition(x_coarse, snr_db)
         z_hat = self.schedule.reverse(
             self.eps, self.schedule.q_sample(z0, generator), cond, self.timesteps
         )
-        return self.n2(x_coarse, z_hat), z_hat, z0
+        return self.restore(x_coarse, z_hat, snr_db), z_hat, z0
 
     def forward(
         self,
@@ -156,15 +212,15 @@ class SFTRefiner(Refiner):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Algorithm 2: ``x_coarse: [B, C, H, W]`` -> refined ``[B, C, H, W]`` (``steps`` calls
-        of the noise estimator); ``snr_db`` is not used (the prior is read from the image)."""
+        of the noise estimator); ``snr_db`` (float or ``[B]`` dB) is used only by a refiner
+        built with ``snr_conditioning`` (paper 003 reads the prior from the image alone)."""
         if x_coarse.shape[1] != self.in_channels:
             raise SemcomError(
                 f"the refiner takes {self.in_channels}-channel images, got {x_coarse.shape[1]}"
             )
-        cond = self.n1_prime(x_coarse)
+        cond = self.condition(x_coarse, snr_db)
         z = self.schedule.sample(self.eps, cond, self.steps, generator)
-        result: torch.Tensor = self.n2(x_coarse, z)
-        return result
+        return self.restore(x_coarse, z, snr_db)
 
 
 def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,10 @@ A *dynamic transformer block* is a DMTA (dynamic multi-head transposed attention
 across channels, not pixels, so its cost is linear in the image area) followed by a DGFN
 (dynamic gated feed-forward network). "Dynamic": before each, the features are scaled and
 shifted channel-wise by an affine map of the compact prior vector ``z: [B, z_dim]``. The
-map is zero-initialised, so a fresh block starts as the plain (unmodulated) block.
+map is initialised like any linear layer (as in DiffIR), so the prior network receives a
+gradient from the first step; zero-initialising it (``init="zeros"``: a fresh block starts
+as the plain, unmodulated block) leaves the prior without a gradient until the map has grown,
+and in our CPU runs the prior then never carried image-specific information.
 
 Example:
     >>> import torch
@@ -33,7 +36,7 @@ class LayerNorm2d(nn.Module):
 
 
 class PriorModulation(nn.Module):
-    """``x * (1 + a) + b`` with ``[a, b] = Linear(z)``, per channel (zero-initialised).
+    """``x * (1 + a) + b`` with ``[a, b] = Linear(z)``, per channel.
 
     Args:
         dim: feature channels of ``x: [B, dim, H, W]``.
@@ -43,8 +46,16 @@ class PriorModulation(nn.Module):
     def __init__(self, dim: int, z_dim: int) -> None:
         super().__init__()
         self.linear = nn.Linear(z_dim, 2 * dim)
-        nn.init.zeros_(self.linear.weight)
-        nn.init.zeros_(self.linear.bias)
+
+    def reset(self, init: str) -> None:
+        """Re-initialise the map: ``"default"`` (PyTorch's linear init) or ``"zeros"``."""
+        if init == "zeros":
+            nn.init.zeros_(self.linear.weight)
+            nn.init.zeros_(self.linear.bias)
+        elif init == "default":
+            self.linear.reset_parameters()
+        else:
+            raise ValueError(f"unknown modulation init {init!r}: use default | zeros")
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         scale, shift = self.linear(z)[:, :, None, None].chunk(2, dim=1)

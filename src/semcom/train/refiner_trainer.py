@@ -20,11 +20,13 @@ from __future__ import annotations
 import csv
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from semcom.channels.base import Channel
 from semcom.codecs.base import Codec
@@ -42,6 +44,10 @@ from semcom.train.checkpoint import FORMAT, _read, atomic_save, load_checkpoint,
 from semcom.train.progress import STDERR, make_progress
 
 STATE_FORMAT = FORMAT + "+refiner-state"
+IMAGE_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "l1": l1,
+    "mse": F.mse_loss,
+}
 LOG_COLUMNS = ["stage", "epoch", "train_loss", "val_psnr_ngf_db", "val_psnr_db", "elapsed_s"]
 
 
@@ -61,6 +67,8 @@ class RefinerTrainConfig:
         lr: Adam learning rate at the start of each stage (paper: 2e-4).
         lr_schedule: ``"cosine"`` (to lr/100 over each stage) or ``"constant"``.
         augment: ``"none"`` or ``"flip"``.
+        image_loss: ``L_pre``: ``"l1"`` (paper 003, ``|x - x_hat|_1``) or ``"mse"`` (the
+            squared error, which is what PSNR measures); ``L_diff`` stays L1.
         val_images: held-out images for the per-epoch validation.
         seed: seed of every random choice.
         device: ``auto``, ``cpu`` or ``cuda``.
@@ -79,6 +87,7 @@ class RefinerTrainConfig:
     lr: float = 2e-4
     lr_schedule: str = "cosine"
     augment: str = "flip"
+    image_loss: str = "l1"
     val_images: int = 512
     seed: int = 0
     device: str = "auto"
@@ -102,6 +111,8 @@ class RefinerTrainConfig:
             raise SemcomError(f"unknown lr_schedule {self.lr_schedule!r}; choose constant, cosine")
         if self.augment not in ("none", "flip"):
             raise SemcomError(f"unknown augment {self.augment!r}; choose one of: none, flip")
+        if self.image_loss not in IMAGE_LOSSES:
+            raise SemcomError(f"unknown image_loss {self.image_loss!r}; choose one of: l1, mse")
 
 
 @dataclass
@@ -123,6 +134,8 @@ def _lr(cfg: RefinerTrainConfig, done: float) -> float:
 
 def _stage_params(refiner: SFTRefiner, stage: int) -> list[torch.nn.Parameter]:
     nets = [refiner.n1, refiner.n2] if stage == 1 else [refiner.n1_prime, refiner.eps, refiner.n2]
+    if refiner.snr_embed is not None:
+        nets.append(refiner.snr_embed)
     return [p for net in nets for p in net.parameters()]
 
 
@@ -146,7 +159,7 @@ def validate(
     for x, _ in val.iter_batches(batch_size, shuffle=False, generator=None):
         x = x.to(device)
         x_c = link(x, snr_db, gen)["x_hat"].clamp(0, 1)
-        x_r = refiner.stage1(x_c, x) if stage == 1 else refiner(x_c, snr_db, gen)
+        x_r = refiner.stage1(x_c, x, snr_db) if stage == 1 else refiner(x_c, snr_db, gen)
         ngf.append(psnr(x_c, x))
         ref.append(psnr(x_r.clamp(0, 1), x))
     refiner.train()
@@ -223,6 +236,7 @@ def train_refiner(
     log_path = out / "train_log.csv"
     _write_log(log_path, history)
     n_batches = math.ceil(len(data) / cfg.batch_size)
+    pre_loss = IMAGE_LOSSES[cfg.image_loss]
     images = data.images
     last = (float("nan"), float("nan"))
     with make_progress(progress) as bar:
@@ -257,10 +271,10 @@ def train_refiner(
                     with torch.no_grad():
                         x_c = coarse_link(x, snr, noise_gen)["x_hat"].clamp(0, 1)
                     if st == 1:
-                        loss = l1(refiner.stage1(x_c, x), x)
+                        loss = pre_loss(refiner.stage1(x_c, x, snr), x)
                     else:
-                        x_r, z_hat, z0 = refiner.stage2(x_c, x, noise_gen)
-                        loss = l1(x_r, x) + l1(z_hat, z0)
+                        x_r, z_hat, z0 = refiner.stage2(x_c, x, noise_gen, snr)
+                        loss = pre_loss(x_r, x) + l1(z_hat, z0)
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()  # type: ignore[no-untyped-call]
                     optimizer.step()
