@@ -8,13 +8,16 @@ For batch 1 (one user's request) and batch 64, and for 1..T reverse steps:
 
 Issue 5's bar: with ``sft-small`` and T = 4 the whole link takes <= 16 ms per image at batch
 64 on a 2-core CPU, a thousand times faster than the 15.66 s per image of paper 003 (Table I,
-RTX 4060). Untrained weights (latency does not depend on their values);
+RTX 4060). Untrained weights (latency does not depend on their values) of the named size,
+or ``--checkpoint LINK`` for a trained link as it is (e.g. ``zoo:gsc-cifar10-awgn``, whose
+refiner may be ``sft-small`` with options);
 ``torch.inference_mode()``; median of timed calls after a warm-up. It prints figures, it
 never asserts.
 
 Run from the repository root (keep other work off the machine while it runs)::
 
     .venv/bin/python benchmarks/bench_gsc_latency.py [--threads 2] [--repeats 10] [--json]
+        [--checkpoint zoo:gsc-cifar10-awgn]
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from collections.abc import Callable
 
 import torch
 
-from semcom import SemanticLink, create_channel, create_codec
-from semcom.refiners import create_refiner
+from semcom import SemanticLink, create_channel, create_codec, load
+from semcom.refiners import SFTRefiner, create_refiner
 
 PAPER_S_PER_IMAGE = 15.66
 BAR_MS = 16.0
@@ -55,12 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--refiner", default="sft-small")
+    parser.add_argument("--checkpoint", default=None, help="a trained link (path or zoo:NAME)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    codec, channel = create_codec("swinjscc").eval(), create_channel("awgn")
-    refiner = create_refiner(args.refiner).eval()
+    channel = create_channel("awgn")
+    if args.checkpoint:
+        loaded = load(args.checkpoint).eval()
+        if not isinstance(loaded.refiner, SFTRefiner):
+            parser.error(f"{args.checkpoint} has no SFT refiner")
+        codec, refiner = loaded.codec, loaded.refiner
+        args.refiner = f"{args.checkpoint} ({refiner.config()})"
+    else:
+        codec, refiner = create_codec("swinjscc").eval(), create_refiner(args.refiner).eval()
     rows = []
     for batch in (1, 64):
         x = torch.rand(batch, 3, 32, 32)
