@@ -75,6 +75,8 @@ def test_snr_conditioning_feeds_the_snr_to_the_diffusion() -> None:
     torch.testing.assert_close(again(x, 0.0, torch.Generator().manual_seed(1)), low)
     with pytest.raises(SemcomError, match="conditioned on the SNR"):
         r(x, None)
+    with pytest.raises(SemcomError, match="unknown modulation_init 'ones'"):
+        create_refiner("sft-small", modulation_init="ones")
     r.train()
     x_hat, z_hat, z0 = r.stage2(x * 0.9, x, torch.Generator().manual_seed(0), 5.0)
     ((x_hat - x).abs().mean() + (z_hat - z0).abs().mean()).backward()

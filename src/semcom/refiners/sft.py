@@ -97,6 +97,8 @@ class SFTRefiner(Refiner):
         snr_conditioning: bool = False,
     ) -> None:
         super().__init__(in_channels, image_size)
+        if modulation_init not in ("default", "zeros"):
+            raise SemcomError(f"unknown modulation_init {modulation_init!r}; choose default, zeros")
         self._config: dict[str, Any] = {
             "in_channels": in_channels,
             "image_size": list(self.image_size),
@@ -153,24 +155,23 @@ class SFTRefiner(Refiner):
         result: torch.Tensor = self.n1(torch.cat([x_coarse, x], dim=1))
         return result
 
-    def snr_vector(self, snr_db: float | torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
-        """The SNR embedding ``E(snr_db / 20)``, ``[B, 4 C']`` like ``like`` (zeros without
-        ``snr_conditioning``); ``snr_db`` float or ``[B]`` dB."""
+    def _with_snr(self, v: torch.Tensor, snr_db: float | torch.Tensor | None) -> torch.Tensor:
+        """``v + E(snr_db / 20)`` with ``snr_conditioning`` (``v: [B, 4 C']``, ``snr_db``
+        float or ``[B]`` dB), else ``v`` itself."""
         if self.snr_embed is None:
-            return torch.zeros_like(like)
+            return v
         if snr_db is None:
             raise SemcomError("this refiner is conditioned on the SNR: pass snr_db")
-        snr = torch.as_tensor(snr_db, dtype=like.dtype, device=like.device)
-        snr = snr.reshape(-1, 1).expand(len(like), 1) / 20.0
-        embedded: torch.Tensor = self.snr_embed(snr)
-        return embedded
+        snr = torch.as_tensor(snr_db, dtype=v.dtype, device=v.device)
+        embedded: torch.Tensor = self.snr_embed(snr.reshape(-1, 1).expand(len(v), 1) / 20.0)
+        return v + embedded
 
     def restore(
         self, x_coarse: torch.Tensor, z: torch.Tensor, snr_db: float | torch.Tensor | None = None
     ) -> torch.Tensor:
         """``N2(x_coarse, z)`` — with ``snr_conditioning`` N2 is modulated by
         ``z + E(snr_db)``: ``[B, C, H, W]``."""
-        result: torch.Tensor = self.n2(x_coarse, z + self.snr_vector(snr_db, z))
+        result: torch.Tensor = self.n2(x_coarse, self._with_snr(z, snr_db))
         return result
 
     def stage1(
@@ -184,8 +185,7 @@ class SFTRefiner(Refiner):
     ) -> torch.Tensor:
         """The diffusion's condition ``N1'(PixelUnshuffle(x_coarse))`` (plus the SNR
         embedding when ``snr_conditioning``): ``[B, 4 C']``; ``snr_db`` float or ``[B]``."""
-        cond: torch.Tensor = self.n1_prime(x_coarse)
-        return cond + self.snr_vector(snr_db, cond)
+        return self._with_snr(self.n1_prime(x_coarse), snr_db)
 
     def stage2(
         self,
