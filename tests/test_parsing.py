@@ -55,6 +55,17 @@ def test_parse_options_types_and_errors() -> None:
         "norm": "group",
         "bias": True,
     }
-    for bad, needle in [(["width"], "KEY=VALUE"), (["=3"], "KEY=VALUE"), (["a=1", "a=2"], "twice")]:
+    assert parse_options(["blocks=[2,2,3,3]", "heads=1,2", "w=[0.5]"]) == {
+        "blocks": [2, 2, 3, 3],
+        "heads": [1, 2],
+        "w": [0.5],
+    }
+    for bad, needle in [
+        (["width"], "KEY=VALUE"),
+        (["=3"], "KEY=VALUE"),
+        (["a=1", "a=2"], "twice"),
+        (["blocks=[2,x]"], "cannot parse list"),
+        (["blocks=[true]"], "cannot parse list"),
+    ]:
         with pytest.raises(SemcomError, match=needle):
             parse_options(bad)

@@ -81,7 +81,21 @@ def parse_cbr(text: str | float) -> float:
     return value
 
 
-def _option_value(text: str) -> int | float | bool | str:
+#: A ``KEY=VALUE`` option's value: a scalar, or a list of numbers (``[2,2,3,3]``, ``2,2,3,3``).
+OptionValue = int | float | bool | str | list[int | float]
+
+
+def _option_value(text: str) -> OptionValue:
+    body = text.strip()
+    if (body.startswith("[") and body.endswith("]")) or "," in body:
+        items = [_scalar_value(t) for t in body.strip("[]").split(",") if t.strip()]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in items):
+            raise SemcomError(f"cannot parse list {text!r}; write numbers, e.g. [2,2,3,3]")
+        return [v for v in items if isinstance(v, int | float)]
+    return _scalar_value(text)
+
+
+def _scalar_value(text: str) -> int | float | bool | str:
     low = text.strip().lower()
     if low in ("true", "false"):
         return low == "true"
@@ -93,13 +107,15 @@ def _option_value(text: str) -> int | float | bool | str:
     return text.strip()
 
 
-def parse_options(items: list[str]) -> dict[str, int | float | bool | str]:
-    """``["KEY=VALUE", ...]`` -> a dict; VALUE becomes an int, float, bool or str.
+def parse_options(items: list[str]) -> dict[str, OptionValue]:
+    """``["KEY=VALUE", ...]`` -> a dict; VALUE becomes an int, float, bool or str, or a list
+    of numbers when it is bracketed or holds commas (``blocks=[2,2,3,3]``).
 
     Raises:
-        SemcomError: an item without ``=`` or with an empty key, or a key given twice.
+        SemcomError: an item without ``=`` or with an empty key, a key given twice, or a
+            list with something other than numbers in it.
     """
-    out: dict[str, int | float | bool | str] = {}
+    out: dict[str, OptionValue] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()

@@ -74,7 +74,9 @@ class Registry(Generic[T]):
     def create(self, name: str, **kwargs: Any) -> T:
         """Build the component ``name`` with ``kwargs``.
 
-        Unknown keyword arguments raise :class:`SemcomError` naming the allowed ones.
+        Unknown keyword arguments raise :class:`SemcomError` naming the allowed ones; so
+        does a value the component rejects (its ``TypeError`` / ``ValueError``, with the
+        options given), since these come from users' ``KEY=VALUE`` options.
         """
         factory = self.entry(name).factory
         params = inspect.signature(factory).parameters
@@ -86,7 +88,13 @@ class Registry(Generic[T]):
                 raise SemcomError(
                     f"{self.kind} {name!r} has no option {unknown[0]!r}; allowed: {allowed}"
                 )
-        return factory(**kwargs)
+        try:
+            return factory(**kwargs)
+        except (TypeError, ValueError) as e:
+            if not kwargs:
+                raise
+            given = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+            raise SemcomError(f"{self.kind} {name!r} cannot be built with {given}: {e}") from e
 
     def __contains__(self, name: object) -> bool:
         _ensure_builtins_loaded()

@@ -196,6 +196,10 @@ def test_cli_train_refiner_sweep_steps_and_profile(
         (["refiner-profile"], "has no refiner"),
         (["train-refiner", "--refiner", "sft-huge"], "unknown refiner 'sft-huge'"),
         (["train-refiner", "--image-loss", "l3"], "unknown image_loss 'l3'"),
+        (["train-refiner", "--refiner-option", "foo=1"], "unexpected keyword argument 'foo'"),
+        (["train-refiner", "--refiner-option", "blocks=3"], "'int' object is not iterable"),
+        (["train-refiner", "--refiner-option", "blocks=[1,2]"], "one entry per level"),
+        (["train-refiner", "--refiner-option", "blocks=[a,b]"], "cannot parse list"),
     ],
 )
 def test_bad_refiner_input_is_one_line(
