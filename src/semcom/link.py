@@ -54,8 +54,15 @@ class SemanticLink(nn.Module):
         x: torch.Tensor,
         snr_db: float | torch.Tensor,
         generator: torch.Generator | None = None,
+        refiner_generator: torch.Generator | None = None,
     ) -> dict[str, torch.Tensor]:
         """Send images ``x: [B, C, H, W] float32`` in [0, 1] at ``snr_db`` (dB, ``[B]`` or float).
+
+        ``generator`` draws the channel's noise (and fading); the refiner draws its own noise
+        from ``refiner_generator``, or from ``generator`` after the channel when that is
+        ``None``. Evaluations pass both, so that a link with a refiner and the same codec
+        without one see the same channel realisations, batch after batch (a paired
+        comparison).
 
         Returns the codec's dict (``x_hat``, ``symbols``, ``received``, ``csi``); with a
         refiner, ``x_hat`` is the refined image and ``x_coarse`` the decoder's output.
@@ -63,5 +70,6 @@ class SemanticLink(nn.Module):
         out: dict[str, torch.Tensor] = self.codec(x, self.channel, snr_db, generator)
         if self.refiner is not None:
             out["x_coarse"] = out["x_hat"]
-            out["x_hat"] = self.refiner(out["x_hat"], snr_db, generator)
+            refiner_gen = generator if refiner_generator is None else refiner_generator
+            out["x_hat"] = self.refiner(out["x_hat"], snr_db, refiner_gen)
         return out

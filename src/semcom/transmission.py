@@ -54,17 +54,19 @@ def send_image(
     generator: torch.Generator | None = None,
     *,
     batch_size: int = 1024,
+    refiner_generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Send ``image: [C, H, W] float32`` in [0, 1] (any H, W) over ``link`` at ``snr_db`` dB.
 
     The image is cut into tiles of the codec's size, the tiles are sent in batches of up to
-    ``batch_size`` (noise from ``generator``) and stitched back: returns the reconstruction
+    ``batch_size`` (channel noise from ``generator``, a refiner's from ``refiner_generator``,
+    see :meth:`~semcom.link.SemanticLink.forward`) and stitched back: returns the reconstruction
     ``[C, H, W] float32`` in [0, 1], on the link's device.
     """
     device = next(link.codec.parameters()).device
     tiles, grid = tile_image(image.to(device), link.codec.image_size)
     parts = [
-        link(tiles[i : i + batch_size], snr_db, generator)["x_hat"].clamp(0, 1)
+        link(tiles[i : i + batch_size], snr_db, generator, refiner_generator)["x_hat"].clamp(0, 1)
         for i in range(0, len(tiles), batch_size)
     ]
     return untile(torch.cat(parts), grid, (image.shape[1], image.shape[2]))

@@ -123,6 +123,13 @@ def noise_seed(seed: int, snr_db: float) -> int:
     return seed * 1_000_003 + round(snr_db * 1000) % 1_000_003
 
 
+def refiner_noise_seed(seed: int, snr_db: float) -> int:
+    """The seed of a refiner's own noise at ``snr_db`` (dB): a stream apart from the
+    channel's (:func:`noise_seed`), so that a codec with and without its refiner is scored
+    on the same channel realisations."""
+    return noise_seed(seed, snr_db) ^ (1 << 40)
+
+
 def check_compatible(codec: Codec, data: EvalData) -> None:
     """Raise :class:`SemcomError` unless ``data``'s images have the codec's channels."""
     if data.channels != codec.in_channels:
@@ -147,13 +154,16 @@ def _evaluate_tiled(
     images: Iterable[torch.Tensor],
     snr_db: float,
     gen: torch.Generator,
+    refiner_gen: torch.Generator,
     batch_size: int,
     lpips_metric: AlexLPIPS | None,
 ) -> Scores:
     """Metrics of whole ``images`` (each ``[C, H, W]`` float in [0, 1]) sent as tiles."""
     p, s, m, lp = [], [], [], []
     for image in images:
-        received = send_image(link, image, snr_db, gen, batch_size=batch_size)
+        received = send_image(
+            link, image, snr_db, gen, batch_size=batch_size, refiner_generator=refiner_gen
+        )
         quality = image_quality(received, image)
         p.append(quality[0])
         s += [quality[1]] if quality[1] is not None else []
@@ -185,8 +195,10 @@ def evaluate_codec(
     """Mean per-image PSNR (dB), SSIM, MS-SSIM (and LPIPS, accuracy) of ``data`` at ``snr_db``.
 
     ``model`` is a codec or a :class:`RefinedCodec`; either way the images go through
-    :class:`~semcom.link.SemanticLink` (the refiner draws its diffusion noise from the same
-    seeded generator, after the channel's).
+    :class:`~semcom.link.SemanticLink`; the channel's noise comes from a generator seeded
+    with :func:`noise_seed`, the refiner's diffusion noise from one of its own
+    (:func:`refiner_noise_seed`), so a codec is scored with and without its refiner on the
+    same channel realisations.
 
     ``data`` is an :class:`ImageDataset` (``[N, C, H, W]``) or an :class:`ImageFolder`
     (images of any size); images not of the codec's size are evaluated by tiling (module
@@ -201,6 +213,7 @@ def evaluate_codec(
         refiner.set_steps(steps)  # type: ignore[operator]
     link = SemanticLink(codec, channel, refiner).to(device).eval()
     gen = make_generator(noise_seed(seed, snr_db), device)
+    refiner_gen = make_generator(refiner_noise_seed(seed, snr_db), device)
     if needs_tiling(codec, data):
         # one image in float at a time: a folder of large photographs stays uint8 in memory
         images: Iterable[torch.Tensor] = (
@@ -208,14 +221,14 @@ def evaluate_codec(
             if isinstance(data, ImageFolder)
             else (data.batch(slice(i, i + 1))[0] for i in range(len(data)))
         )
-        return _evaluate_tiled(link, images, snr_db, gen, batch_size, lpips_metric)
+        return _evaluate_tiled(link, images, snr_db, gen, refiner_gen, batch_size, lpips_metric)
     assert isinstance(data, ImageDataset)
     p, s, m, lp = [], [], [], []
     right = 0
     use_classifier = classifier is not None and data.labels is not None
     for x, y in data.iter_batches(batch_size, shuffle=False, generator=None):
         x = x.to(device)
-        x_hat = link(x, snr_db, gen)["x_hat"].clamp(0, 1)
+        x_hat = link(x, snr_db, gen, refiner_gen)["x_hat"].clamp(0, 1)
         p.append(psnr(x_hat, x))
         s.append(ssim(x_hat, x))
         ms = ms_ssim(x_hat, x)
