@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from semcom.data import ImageDataset, load_images
 from semcom.errors import SemcomError
@@ -60,15 +60,17 @@ def _undo(x: torch.Tensor, transpose: bool, dims: tuple[int, ...]) -> torch.Tens
     return x.transpose(-1, -2) if transpose else x
 
 
-def self_ensemble(plain: Callable[..., torch.Tensor], n: int) -> Callable[..., torch.Tensor]:
-    """A refiner forward that averages ``plain``'s outputs over ``n`` (1, 2, 4 or 8)
-    symmetries of the image: ``[B, C, H, W] -> [B, C, H, W]`` (square images for n = 8)."""
+class SelfEnsemble(nn.Module):
+    """``refiner`` averaged over ``n`` (2, 4 or 8) symmetries of the image, each output
+    mapped back: ``[B, C, H, W] -> [B, C, H, W]`` (square images for n = 8)."""
 
-    def forward(x: torch.Tensor, *args: object, **kwargs: object) -> torch.Tensor:
-        outs = [_undo(plain(_apply(x, t, d), *args, **kwargs), t, d) for t, d in SYMMETRIES[:n]]
+    def __init__(self, refiner: nn.Module, n: int) -> None:
+        super().__init__()
+        self.refiner, self.n = refiner, n
+
+    def forward(self, x: torch.Tensor, *args: object) -> torch.Tensor:
+        outs = [_undo(self.refiner(_apply(x, t, d), *args), t, d) for t, d in SYMMETRIES[: self.n]]
         return torch.stack(outs).mean(0)
-
-    return forward
 
 
 def _gains(link: RefinedCodec, data: ImageDataset, channel: str) -> dict[float, float]:
@@ -100,7 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     n = args.limit or len(val)
     val = val.head(n)
     seen = load_images(f"npz:{DATA}#val=0.1", "train").head(n)
-    plain_forward = refiner.forward
     results: dict[str, dict[float, float]] = {}
     for label, data, n_ens in (
         ("training images (seen)", seen, 1),
@@ -109,10 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         ("validation, self-ensemble x4", val, 4),
         ("validation, self-ensemble x8", val, 8),
     ):
-        refiner.forward = plain_forward if n_ens == 1 else self_ensemble(plain_forward, n_ens)
+        receiver = refiner if n_ens == 1 else SelfEnsemble(refiner, n_ens)
         print(f"measuring: {label}", file=sys.stderr, flush=True)
-        results[label] = _gains(RefinedCodec(codec, refiner), data, args.channel)
-    refiner.forward = plain_forward
+        results[label] = _gains(RefinedCodec(codec, receiver), data, args.channel)
     print(f"{LINKS[args.channel]} ({args.channel}), {n} images per split, gain over NGF (dB)")
     print(f"  {'':32s} " + "  ".join(f"{s:4g} dB" for s in SNRS))
     for label, r in results.items():
