@@ -22,18 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from semcom.data import ImageDataset, load_images
+from cifar_validation import cifar_split
+from semcom.data import ImageDataset
 from semcom.errors import SemcomError
 from semcom.evaluation import RefinedCodec, sweep_codecs
 from semcom.evaluation.sweep import Receiver
 from semcom.train import load_checkpoint
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cifar10_train_subset.npz"
 SNRS = [0.0, 5.0, 10.0, 20.0]
 LINKS = {"awgn": "gsc-cifar10-awgn", "rayleigh-block": "gsc-cifar10-rayleigh"}
 
@@ -87,10 +86,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N images of each split")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if not DATA.exists():
-        print(f"error: {DATA} not found (the project's shared data)", file=sys.stderr)
-        return 2
-    torch.set_num_threads(1)
     try:
         link = load_checkpoint(f"zoo:{LINKS[args.channel]}")
     except SemcomError as e:
@@ -98,10 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     codec, refiner = link.build_codec(), link.build_refiner()
     assert refiner is not None
-    val = load_images(f"npz:{DATA}#val=0.1", "eval")
-    n = args.limit or len(val)
-    val = val.head(n)
-    seen = load_images(f"npz:{DATA}#val=0.1", "train").head(n)
+    val = cifar_split("eval", args.limit)
+    if val is None:
+        return 2
+    n = len(val)
+    seen = cifar_split("train", n)
+    assert seen is not None
     results: dict[str, dict[float, float]] = {}
     for label, data, n_ens in (
         ("training images (seen)", seen, 1),

@@ -21,16 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-import torch
-
-from semcom.data import load_images
+from cifar_validation import cifar_split
 from semcom.digital import parse_digital_method
 from semcom.evaluation import sweep_codecs
 from semcom.train import load_checkpoint
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cifar10_train_subset.npz"
 SNRS = [0.0, 5.0, 10.0, 15.0]
 PAIRS = {  # channel: (Swin-JSCC model, DeepJSCC model)
     "awgn": ("swinjscc-cifar10-awgn", "deepjscc-cifar10-awgn"),
@@ -44,13 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N validation images")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if not DATA.exists():
-        print(f"error: {DATA} not found (the project's shared data)", file=sys.stderr)
+    data = cifar_split("eval", args.limit)
+    if data is None:
         return 2
-    torch.set_num_threads(1)
-    data = load_images(f"npz:{DATA}#val=0.1", "eval")
-    if args.limit:
-        data = data.head(args.limit)
     psnr: dict[tuple[str, str, float], float] = {}
     digital = parse_digital_method(DIGITAL)
     for channel, names in PAIRS.items():
