@@ -136,11 +136,29 @@ def test_init_from_the_zoo_keeps_its_options(tmp_path: Path, rgb_npz: Path) -> N
     assert result.codec.config() == zoo.build_codec().config()
 
 
+def test_init_may_change_an_option_that_keeps_the_weights(tmp_path: Path, rgb_npz: Path) -> None:
+    zoo = load_checkpoint("zoo:swinjscc-cifar10-rayleigh")
+    cfg = _cfg(
+        tmp_path,
+        rgb_npz,
+        epochs=1,
+        lr=1e-12,
+        codec="swinjscc",
+        channel="rayleigh-block",
+        init="zoo:swinjscc-cifar10-rayleigh",
+        codec_options={"receiver_csi": True},
+    )
+    result = train(cfg, progress=False)
+    assert result.codec.config() == {**zoo.build_codec().config(), "receiver_csi": True}
+    for key, value in zoo.state_dict.items():
+        assert torch.allclose(result.codec.state_dict()[key], value, atol=1e-8), key
+
+
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
         ({"cbr": 1 / 12}, "has cbr 0.1667, not 0.08333"),
-        ({"codec_options": {"width": 8}}, "has width=32, not 8"),
+        ({"codec_options": {"width": 8}}, "has width=32, not 8; its weights do not fit"),
         ({"data": "grey"}, "expects 3x32x32 images"),
         ({"init": "zoo:nope"}, "unknown zoo model"),
     ],

@@ -50,7 +50,10 @@ def train_command(
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     init: Annotated[
         str | None,
-        typer.Option(help="Start from this checkpoint's weights (path or zoo:NAME): fine-tune."),
+        typer.Option(
+            help="Start from this checkpoint's weights (path or zoo:NAME): fine-tune. "
+            "--codec-option may change options that keep the weights (receiver_csi=true)."
+        ),
     ] = None,
     task: Annotated[
         str | None,

@@ -13,6 +13,29 @@ from torch import nn
 
 #: ``snr_db`` is divided by this before entering the MLP (keeps inputs near [0, 2]).
 SNR_SCALE_DB = 10.0
+#: Deepest fade :func:`effective_snr_db` reports, in dB below the average SNR.
+DEEPEST_FADE_DB = 30.0
+
+
+def effective_snr_db(snr_db: torch.Tensor, csi: torch.Tensor | None) -> torch.Tensor:
+    """Per-example SNR after the fade the receiver knows: ``snr_db + 10 log10 mean |csi|^2``.
+
+    ``snr_db [B] float32`` (dB, the average SNR), ``csi [B, k] complex64`` (the channel's
+    coefficients, see :class:`~semcom.channels.base.Channel`) -> ``[B] float32`` (dB).
+    Under Rayleigh block fading this is the SNR of the example's own fade ``|h|^2 snr``,
+    floored :data:`DEEPEST_FADE_DB` below ``snr_db``; where ``csi`` is all ones (AWGN,
+    multi-user ZF) or None it is ``snr_db`` unchanged.
+
+    Example:
+        >>> import torch
+        >>> h = torch.full((2, 4), 0.1 ** 0.5, dtype=torch.complex64)
+        >>> effective_snr_db(torch.tensor([10.0, 0.0]), h).round()
+        tensor([  0., -10.])
+    """
+    if csi is None:
+        return snr_db
+    gain = csi.abs().square().mean(dim=1).clamp_min(10 ** (-DEEPEST_FADE_DB / 10))
+    return snr_db + 10 * torch.log10(gain)
 
 
 class SNRModulation(nn.Module):

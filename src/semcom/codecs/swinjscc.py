@@ -10,7 +10,10 @@ blocks, and a linear patch reverse to pixels with a sigmoid.
 SNR-adaptive: after each encoder stage and before each decoder stage an
 :class:`~semcom.codecs.snr_modulation.SNRModulation` rescales the features from
 ``snr_db`` (channel-state modulation as in SwinJSCC / WITT), so one model trained over
-an SNR range serves that whole range.
+an SNR range serves that whole range. With ``receiver_csi=True`` the decoder's layers
+read the example's own SNR after fading (:func:`~semcom.codecs.snr_modulation.effective_snr_db`,
+from the channel's ``csi``) instead of the average: under block fading the receiver knows
+the fade it equalised, the transmitter does not.
 
 Paper 003's training recipe (Sec. IV-A) — SNR 1-13 dB, batch 32, Adam at lr 1e-4, MSE — is
 what ``semcom train --codec swinjscc`` uses for whichever of ``--snr-db``, ``--batch-size``
@@ -34,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from semcom.codecs.base import Codec
-from semcom.codecs.snr_modulation import SNRModulation
+from semcom.codecs.snr_modulation import SNRModulation, effective_snr_db
 from semcom.codecs.swin_blocks import PatchMerging, PatchSplitting, SwinStage
 from semcom.errors import SemcomError
 from semcom.registry import CODECS
@@ -62,6 +65,9 @@ class SwinJSCC(Codec):
         mlp_ratio: MLP width relative to the token dimension.
         snr_adaptive: condition features on ``snr_db`` (default True); False builds the
             SNR-blind network for ablations.
+        receiver_csi: the decoder conditions on each example's SNR after fading, from
+            the channel's ``csi`` (default False: the average ``snr_db``). Changes
+            nothing over AWGN; needs ``snr_adaptive``.
     """
 
     name = "swinjscc"
@@ -81,6 +87,7 @@ class SwinJSCC(Codec):
         window: int = 2,
         mlp_ratio: float = 4.0,
         snr_adaptive: bool = True,
+        receiver_csi: bool = False,
     ) -> None:
         super().__init__(in_channels, image_size, cbr)
         if embed_dim < HEAD_DIM or embed_dim % HEAD_DIM:
@@ -93,8 +100,11 @@ class SwinJSCC(Codec):
             raise SemcomError(f"window must be at least 1 token, got {window}")
         if mlp_ratio <= 0:
             raise SemcomError(f"mlp_ratio must be positive, got {mlp_ratio}")
+        if receiver_csi and not snr_adaptive:
+            raise SemcomError("receiver_csi needs snr_adaptive (the CSI enters through it)")
         self.embed_dim, self.depth1, self.depth2 = embed_dim, depth1, depth2
         self.window, self.mlp_ratio, self.snr_adaptive = window, float(mlp_ratio), snr_adaptive
+        self.receiver_csi = receiver_csi
         c1, c2 = embed_dim, 2 * embed_dim
         latent = self._latent_channels()
 
@@ -130,6 +140,7 @@ class SwinJSCC(Codec):
             "window": self.window,
             "mlp_ratio": self.mlp_ratio,
             "snr_adaptive": self.snr_adaptive,
+            "receiver_csi": self.receiver_csi,
         }
 
     def _modulate(self, layer: nn.Module, x: torch.Tensor, snr_db: torch.Tensor) -> torch.Tensor:
@@ -148,8 +159,10 @@ class SwinJSCC(Codec):
     def synthesis(
         self, z: torch.Tensor, snr_db: torch.Tensor, csi: torch.Tensor | None
     ) -> torch.Tensor:
-        """``[B, c, Hp/8, Wp/8]`` -> ``[B, C, Hp, Wp]`` in [0, 1] (``csi`` unused: the
-        channels equalise)."""
+        """``[B, c, Hp/8, Wp/8]`` -> ``[B, C, Hp, Wp]`` in [0, 1]; ``csi [B, k] complex64``
+        is read only with ``receiver_csi`` (the channels equalise)."""
+        if self.receiver_csi:
+            snr_db = effective_snr_db(snr_db, csi)
         t = self.dec_head(z.permute(0, 2, 3, 1))
         t = self.dec_stage2(self._modulate(self.dec_mod2, t, snr_db))
         t = self.split(t)

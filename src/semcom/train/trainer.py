@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -119,13 +119,20 @@ def _initial_codec(cfg: TrainConfig, data: ImageDataset) -> Codec:
     saved_cbr = parse_cbr(start.codec_config.get("cbr", cfg.cbr))
     if abs(saved_cbr - cfg.cbr) > 1e-9:
         raise SemcomError(f"{where} has cbr {saved_cbr:.4g}, not {cfg.cbr:.4g}")
-    for key, value in cfg.codec_options.items():
-        if start.codec_config.get(key) != value:
-            raise SemcomError(
-                f"{where} has {key}={start.codec_config.get(key)!r}, not {value!r}; "
-                "drop the codec option to use the checkpoint's"
-            )
-    codec = start.build_codec()
+    # Options that keep the weights' shapes (receiver_csi, say) may change on fine-tuning.
+    changed = {k: v for k, v in cfg.codec_options.items() if start.codec_config.get(k) != v}
+    try:
+        codec = replace(start, codec_config={**start.codec_config, **changed}).build_codec()
+    except SemcomError:
+        if not changed:
+            raise
+        differences = ", ".join(
+            f"{k}={start.codec_config.get(k)!r}, not {v!r}" for k, v in changed.items()
+        )
+        raise SemcomError(
+            f"{where} has {differences}; its weights do not fit that network: drop the codec "
+            "option to use the checkpoint's"
+        ) from None
     want = (codec.in_channels, *codec.image_size)
     have = (data.channels, data.height, data.width)
     if want != have:
