@@ -6,16 +6,22 @@ import pytest
 import torch
 
 from semcom import create_channel, create_codec
+from semcom.codecs.base import Codec
 from semcom.errors import SemcomError
 
 
-def test_output_depends_on_snr() -> None:
+def _trained_modulation(**kwargs: object) -> Codec:
+    """A Swin-JSCC whose SNR modulations are not the near-identity of initialisation."""
     torch.manual_seed(0)
-    codec = create_codec("swinjscc").eval()
-    # Train the modulation a little so it is not the near-identity of initialisation.
+    codec = create_codec("swinjscc", **kwargs).eval()
     for m in codec.modules():
         if m.__class__.__name__ == "SNRModulation":
             torch.nn.init.normal_(m.mlp[2].weight)
+    return codec
+
+
+def test_output_depends_on_snr() -> None:
+    codec = _trained_modulation()
     x = torch.rand(2, 3, 32, 32)
     with torch.no_grad():
         at_0 = codec.encode(x, 0.0)
@@ -34,23 +40,11 @@ def test_snr_blind_ablation_ignores_snr() -> None:
 
 
 def test_per_example_snr() -> None:
-    codec = create_codec("swinjscc").eval()
-    for m in codec.modules():
-        if m.__class__.__name__ == "SNRModulation":
-            torch.nn.init.normal_(m.mlp[2].weight)
+    codec = _trained_modulation()
     x = torch.rand(1, 3, 32, 32).expand(2, -1, -1, -1)
     with torch.no_grad():
         both = codec.encode(x, torch.tensor([0.0, 15.0]))
         assert torch.allclose(both[1], codec.encode(x[:1], 15.0)[0], atol=1e-5)
-
-
-def _trained_modulation(**kwargs: object) -> torch.nn.Module:
-    torch.manual_seed(0)
-    codec = create_codec("swinjscc", **kwargs).eval()
-    for m in codec.modules():
-        if m.__class__.__name__ == "SNRModulation":
-            torch.nn.init.normal_(m.mlp[2].weight)
-    return codec
 
 
 def test_receiver_csi_decodes_at_the_snr_after_the_fade() -> None:
