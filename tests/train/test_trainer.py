@@ -292,3 +292,45 @@ def test_task_classify_needs_labels(tmp_path: Path) -> None:
     )
     with pytest.raises(SemcomError, match="--task classify needs labelled data"):
         train(cfg, progress=False)
+
+
+def test_bf16_training_learns_and_keeps_float32_weights(tmp_path: Path, rgb_npz: Path) -> None:
+    result = train(
+        _cfg(tmp_path, rgb_npz, epochs=3, codec="swinjscc", precision="bf16"), progress=False
+    )
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    assert all(v.dtype == torch.float32 for v in result.codec.state_dict().values())
+    assert load_checkpoint(result.checkpoint).train_config["precision"] == "bf16"
+
+
+def test_bf16_runs_the_forward_pass_in_bfloat16(
+    tmp_path: Path, rgb_npz: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[torch.dtype] = []
+    real = torch.nn.functional.mse_loss
+
+    def spy(a: torch.Tensor, b: torch.Tensor, *args: object, **kw: object) -> torch.Tensor:
+        seen.append(
+            torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else a.dtype
+        )
+        return real(a, b)
+
+    monkeypatch.setattr(trainer_mod.F, "mse_loss", spy)
+    train(_cfg(tmp_path / "a", rgb_npz, epochs=1, precision="bf16"), progress=False)
+    assert seen
+    assert set(seen) == {torch.bfloat16}
+    seen.clear()
+    train(_cfg(tmp_path / "b", rgb_npz, epochs=1), progress=False)
+    assert set(seen) == {torch.float32}
+
+
+def test_precision_may_change_on_resume_and_a_bad_one_is_named(
+    tmp_path: Path, rgb_npz: Path
+) -> None:
+    train(_cfg(tmp_path, rgb_npz, epochs=1), progress=False)
+    resumed = train(
+        _cfg(tmp_path, rgb_npz, epochs=2, precision="bf16"), resume=True, progress=False
+    )
+    assert len(resumed.history) == 2
+    with pytest.raises(SemcomError, match="unknown precision 'fp16'; choose one of: fp32, bf16"):
+        _cfg(tmp_path, rgb_npz, precision="fp16")

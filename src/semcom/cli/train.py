@@ -69,6 +69,10 @@ def train_command(
     task_weight: Annotated[
         float | None, typer.Option("--task-weight", help="Weight of the CE term (default 1).")
     ] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option(help="fp32 | bf16 (autocast forward; ~1.9x faster on AVX-512 BF16 CPUs)."),
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
     config: Annotated[
         Path | None, typer.Option(help="TOML file with TrainConfig keys; flags override it.")
@@ -104,6 +108,7 @@ def train_command(
         "task": task,
         "classifier": classifier,
         "task_weight": task_weight,
+        "precision": precision,
     }
     given = {k: v for k, v in overrides.items() if v is not None}
     from_file = read_toml(config) if config is not None else {}

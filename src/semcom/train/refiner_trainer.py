@@ -30,8 +30,9 @@ import torch.nn.functional as F
 
 from semcom.channels.base import Channel
 from semcom.codecs.base import Codec
+from semcom.config import check_precision
 from semcom.data import ImageDataset, load_images
-from semcom.device import resolve_device
+from semcom.device import autocast, resolve_device
 from semcom.errors import SemcomError
 from semcom.link import SemanticLink
 from semcom.metrics import psnr
@@ -73,6 +74,9 @@ class RefinerTrainConfig:
         seed: seed of every random choice.
         device: ``auto``, ``cpu`` or ``cuda``.
         out: run folder.
+        precision: ``"fp32"`` or ``"bf16"`` (the training forward passes and losses under
+            bfloat16 autocast; weights, optimiser state and validation stay float32); may
+            change on resume.
     """
 
     checkpoint: str
@@ -92,6 +96,7 @@ class RefinerTrainConfig:
     seed: int = 0
     device: str = "auto"
     out: str = "runs/refiner"
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         snr: Any = self.snr_db
@@ -113,6 +118,7 @@ class RefinerTrainConfig:
             raise SemcomError(f"unknown augment {self.augment!r}; choose one of: none, flip")
         if self.image_loss not in IMAGE_LOSSES:
             raise SemcomError(f"unknown image_loss {self.image_loss!r}; choose one of: l1, mse")
+        check_precision(self.precision)
 
 
 @dataclass
@@ -219,7 +225,7 @@ def train_refiner(
         changed = [
             k
             for k, v in state["config"].items()
-            if k not in ("stage1_epochs", "stage2_epochs", "device", "out")
+            if k not in ("stage1_epochs", "stage2_epochs", "device", "out", "precision")
             and saved_cfg.get(k) != v
         ]
         if changed:
@@ -268,13 +274,14 @@ def train_refiner(
                     for g in optimizer.param_groups:
                         g["lr"] = _lr(cfg, (epoch + i / n_batches) / n_epochs)
                     snr = low + (high - low) * torch.rand(len(x), generator=snr_gen, device=device)
-                    with torch.no_grad():
-                        x_c = coarse_link(x, snr, noise_gen)["x_hat"].clamp(0, 1)
-                    if st == 1:
-                        loss = pre_loss(refiner.stage1(x_c, x, snr), x)
-                    else:
-                        x_r, z_hat, z0 = refiner.stage2(x_c, x, noise_gen, snr)
-                        loss = pre_loss(x_r, x) + l1(z_hat, z0)
+                    with autocast(device, cfg.precision):
+                        with torch.no_grad():
+                            x_c = coarse_link(x, snr, noise_gen)["x_hat"].clamp(0, 1)
+                        if st == 1:
+                            loss = pre_loss(refiner.stage1(x_c, x, snr).float(), x)
+                        else:
+                            x_r, z_hat, z0 = refiner.stage2(x_c, x, noise_gen, snr)
+                            loss = pre_loss(x_r.float(), x) + l1(z_hat.float(), z0.float())
                     optimizer.zero_grad(set_to_none=True)
                     loss.backward()  # type: ignore[no-untyped-call]
                     optimizer.step()

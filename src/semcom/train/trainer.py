@@ -37,7 +37,7 @@ from semcom.channels.base import Channel
 from semcom.codecs.base import Codec
 from semcom.config import TrainConfig
 from semcom.data import ImageDataset, load_images
-from semcom.device import resolve_device
+from semcom.device import autocast, resolve_device
 from semcom.errors import SemcomError
 from semcom.link import SemanticLink
 from semcom.metrics import psnr
@@ -73,7 +73,7 @@ LOG_COLUMNS = [
     "val_accuracy",
 ]
 #: Keys that may change when resuming; any other change is an error.
-RESUMABLE_CHANGES = {"epochs", "time_budget_min", "device", "out"}
+RESUMABLE_CHANGES = {"epochs", "time_budget_min", "device", "out", "precision"}
 
 
 @dataclass
@@ -348,18 +348,19 @@ def train(
                 for group in optimizer.param_groups:
                     group["lr"] = scheduled_lr(cfg, done)
                 snr = low + (high - low) * torch.rand(len(idx), generator=snr_gen, device=device)
-                out_d = link(x, snr, noise_gen)
-                loss = F.mse_loss(out_d["x_hat"], x)
-                if classifier is not None:
-                    assert labels is not None
-                    logits = classifier(out_d["x_hat"])
-                    loss = loss + cfg.task_weight * F.cross_entropy(logits, labels[idx])
+                with autocast(device, cfg.precision):
+                    out_d = link(x, snr, noise_gen)
+                    loss = F.mse_loss(out_d["x_hat"].float(), x)
+                    if classifier is not None:
+                        assert labels is not None
+                        logits = classifier(out_d["x_hat"])
+                        loss = loss + cfg.task_weight * F.cross_entropy(logits.float(), labels[idx])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
                 optimizer.step()
                 with torch.no_grad():
                     loss_sum += float(loss) * len(idx)
-                    psnr_sum += float(psnr(out_d["x_hat"], x).sum())
+                    psnr_sum += float(psnr(out_d["x_hat"].float(), x).sum())
                 seen += len(idx)
                 bar.update(
                     task,
