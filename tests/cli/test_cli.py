@@ -54,6 +54,10 @@ def test_bad_inputs_are_one_line_exit_2(
         (["train", "--cbr", "1/100000", "--epochs", "1", "--out", out], "does not fit"),
         (["train", "--cbr", "abc", "--epochs", "1", "--out", out], "cannot parse cbr"),
         (["train", "--out", out], "--epochs N or --time-budget-min"),
+        (
+            ["train", "--precision", "fp16", "--epochs", "1", "--out", out],
+            "unknown precision 'fp16'; choose one of: fp32, bf16",
+        ),
         (["train", "--data", f"npz:{wrong_keys_npz}", "--epochs", "1", "--out", out], "images"),
         (["train", "--data", "imagenet", "--epochs", "1", "--out", out], "imagenet"),
         (["train", "--data", "cifar10", "--epochs", "1", "--out", out], "semcom[download]"),

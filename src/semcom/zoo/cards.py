@@ -40,13 +40,13 @@ def _cpu_recipe(data: str, channel: str, extra: str, out: str) -> str:
     )
 
 
-def _swin_recipe(data: str, channel: str, out: str, epochs: int = 400) -> str:
+def _swin_recipe(data: str, channel: str, out: str, epochs: int = 400, extra: str = "") -> str:
     """The recipe of the Swin-JSCC CPU runs (cosine schedule, flips; 400 epochs capped at
-    105 min, or ``epochs`` without a time cap)."""
+    105 min, or ``epochs`` without a time cap); ``extra``: more flags (codec options...)."""
     cap = "--epochs 400 --time-budget-min 105" if epochs == 400 else f"--epochs {epochs}"
     return (
-        f"semcom train --codec swinjscc --data '{data}' --channel {channel} --snr-db 0:20 "
-        "--cbr 1/6 --batch-size 64 --lr 0.001 --lr-schedule cosine --augment flip "
+        f"semcom train --codec swinjscc{extra} --data '{data}' --channel {channel} "
+        "--snr-db 0:20 --cbr 1/6 --batch-size 64 --lr 0.001 --lr-schedule cosine --augment flip "
         f"{cap} --seed 0 --device cpu --out {out}"
     )
 
