@@ -12,10 +12,11 @@ the premise of paper 002 ("the diffusion step ... the number of steps of removin
 Gaussian noise by running a neural network"):
 
 - ``ssim(s, snr) = base(snr) + (1 - base(snr)) * 0.6 * (1 - exp(-s / 3))``, where
-  ``base`` is the SSIM our ``zoo:gsc-cifar10-awgn`` codec reaches without its refiner on
-  the shared CIFAR-10 validation images (0.766, 0.880, 0.931, 0.952, 0.959 at 0, 5, 10,
-  15, 20 dB; ``semcom refiner-profile --checkpoint zoo:gsc-cifar10-awgn --limit 500``,
-  its ``ngf`` rows): steps help most where the channel is bad;
+  ``base`` is the SSIM the paper's Swin-JSCC (``zoo:swinjscc-cifar10-awgn``, the first
+  ``zoo:gsc-cifar10-awgn`` links' codec) reaches without a refiner on the shared CIFAR-10
+  validation images (0.766, 0.880, 0.931, 0.952, 0.959 at 0, 5, 10, 15, 20 dB; the
+  ``ngf`` rows of ``semcom refiner-profile --limit 500`` on that first link): steps help
+  most where the channel is bad;
 - ``latency_s_per_image(s) = 0.003 + 0.004 * s``: the codec's measured 3 ms per image on
   a 2-core CPU plus 4 ms per reverse pass (assumed).
 
@@ -44,7 +45,7 @@ import numpy as np
 
 from semcom.errors import SemcomError
 
-#: SSIM of zoo:gsc-cifar10-awgn's codec alone (no refiner) at 0, 5, 10, 15, 20 dB.
+#: SSIM of zoo:swinjscc-cifar10-awgn alone (no refiner) at 0, 5, 10, 15, 20 dB.
 DEFAULT_BASE_SSIM = {0.0: 0.766, 5.0: 0.880, 10.0: 0.931, 15.0: 0.952, 20.0: 0.959}
 DEFAULT_STEPS = 10
 
