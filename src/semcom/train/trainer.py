@@ -349,18 +349,18 @@ def train(
                     group["lr"] = scheduled_lr(cfg, done)
                 snr = low + (high - low) * torch.rand(len(idx), generator=snr_gen, device=device)
                 with autocast(device, cfg.precision):
-                    out_d = link(x, snr, noise_gen)
-                    loss = F.mse_loss(out_d["x_hat"].float(), x)
+                    x_hat = link(x, snr, noise_gen)["x_hat"].float()
+                    loss = F.mse_loss(x_hat, x)
                     if classifier is not None:
                         assert labels is not None
-                        logits = classifier(out_d["x_hat"])
+                        logits = classifier(x_hat)
                         loss = loss + cfg.task_weight * F.cross_entropy(logits.float(), labels[idx])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
                 optimizer.step()
                 with torch.no_grad():
                     loss_sum += float(loss) * len(idx)
-                    psnr_sum += float(psnr(out_d["x_hat"].float(), x).sum())
+                    psnr_sum += float(psnr(x_hat, x).sum())
                 seen += len(idx)
                 bar.update(
                     task,
