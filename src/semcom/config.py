@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from semcom.errors import SemcomError
+from semcom.losses import check_loss
 from semcom.parsing import parse_cbr, parse_snr_range
 
 C = TypeVar("C")
@@ -77,6 +78,8 @@ class TrainConfig:
         task_weight: weight of the cross-entropy term.
         precision: ``"fp32"`` or ``"bf16"`` (:data:`PRECISIONS`): the forward pass and loss
             under bfloat16 autocast; may change on resume.
+        loss: the reconstruction loss (:data:`semcom.losses.IMAGE_LOSSES`): ``"mse"``,
+            ``"l1"`` or ``"psnr"`` (minus the mean per-image PSNR, the benchmarks' measure).
     """
 
     codec: str = "deepjscc"
@@ -101,6 +104,7 @@ class TrainConfig:
     classifier: str | None = None
     task_weight: float = 1.0
     precision: str = "fp32"
+    loss: str = "mse"
 
     def __post_init__(self) -> None:
         snr: Any = self.snr_db
@@ -142,6 +146,7 @@ class TrainConfig:
         if self.classifier is not None and self.task != "classify":
             raise SemcomError("--classifier only applies with --task classify")
         check_precision(self.precision)
+        check_loss(self.loss)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (lists for tuples) that :func:`config_from_dict` reads back."""

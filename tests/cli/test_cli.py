@@ -58,6 +58,10 @@ def test_bad_inputs_are_one_line_exit_2(
             ["train", "--precision", "fp16", "--epochs", "1", "--out", out],
             "unknown precision 'fp16'; choose one of: fp32, bf16",
         ),
+        (
+            ["train", "--loss", "ssim", "--epochs", "1", "--out", out],
+            "unknown loss 'ssim'; choose one of: mse, l1, psnr",
+        ),
         (["train", "--data", f"npz:{wrong_keys_npz}", "--epochs", "1", "--out", out], "images"),
         (["train", "--data", "imagenet", "--epochs", "1", "--out", out], "imagenet"),
         (["train", "--data", "cifar10", "--epochs", "1", "--out", out], "semcom[download]"),

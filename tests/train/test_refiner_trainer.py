@@ -65,8 +65,9 @@ def test_stage1_lowers_the_l1_loss(trained_checkpoint: Path, rgb_npz: Path, tmp_
     assert losses[-1] < losses[0]
 
 
+@pytest.mark.parametrize("image_loss", ["mse", "psnr"])
 def test_mse_and_snr_conditioned_training_reaches_the_checkpoint(
-    trained_checkpoint: Path, rgb_npz: Path, tmp_path: Path
+    trained_checkpoint: Path, rgb_npz: Path, tmp_path: Path, image_loss: str
 ) -> None:
     options = {**TINY, "snr_conditioning": True}
     res = train_refiner(
@@ -74,7 +75,7 @@ def test_mse_and_snr_conditioned_training_reaches_the_checkpoint(
             trained_checkpoint,
             rgb_npz,
             tmp_path / "r",
-            image_loss="mse",
+            image_loss=image_loss,
             refiner_options=options,
             stage1_epochs=2,
         ),
@@ -82,7 +83,7 @@ def test_mse_and_snr_conditioned_training_reaches_the_checkpoint(
     )
     link = load_checkpoint(res.checkpoint)
     assert link.refiner is not None
-    assert link.refiner["train_config"]["image_loss"] == "mse"
+    assert link.refiner["train_config"]["image_loss"] == image_loss
     refiner = link.build_refiner()
     assert refiner is not None
     assert refiner.snr_embed is not None

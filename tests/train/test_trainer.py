@@ -307,7 +307,7 @@ def test_bf16_runs_the_forward_pass_in_bfloat16(
     tmp_path: Path, rgb_npz: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[torch.dtype] = []
-    real = torch.nn.functional.mse_loss
+    real = trainer_mod.IMAGE_LOSSES["mse"]
 
     def spy(a: torch.Tensor, b: torch.Tensor, *args: object, **kw: object) -> torch.Tensor:
         seen.append(
@@ -315,7 +315,7 @@ def test_bf16_runs_the_forward_pass_in_bfloat16(
         )
         return real(a, b)
 
-    monkeypatch.setattr(trainer_mod.F, "mse_loss", spy)
+    monkeypatch.setitem(trainer_mod.IMAGE_LOSSES, "mse", spy)
     train(_cfg(tmp_path / "a", rgb_npz, epochs=1, precision="bf16"), progress=False)
     assert seen
     assert set(seen) == {torch.bfloat16}
@@ -334,3 +334,17 @@ def test_precision_may_change_on_resume_and_a_bad_one_is_named(
     assert len(resumed.history) == 2
     with pytest.raises(SemcomError, match="unknown precision 'fp16'; choose one of: fp32, bf16"):
         _cfg(tmp_path, rgb_npz, precision="fp16")
+
+
+def test_the_psnr_loss_raises_the_mean_psnr_and_is_stored(tmp_path: Path, rgb_npz: Path) -> None:
+    result = train(_cfg(tmp_path, rgb_npz, epochs=3, loss="psnr"), progress=False)
+    first, last = result.history[0], result.history[-1]
+    # the loss is minus the mean per-image PSNR of the epoch's training batches
+    assert last["train_loss"] == pytest.approx(-last["train_psnr_db"], abs=1e-3)
+    assert last["train_loss"] < first["train_loss"] < 0
+    assert load_checkpoint(result.checkpoint).train_config["loss"] == "psnr"
+
+
+def test_an_unknown_loss_is_named(tmp_path: Path, rgb_npz: Path) -> None:
+    with pytest.raises(SemcomError, match="unknown loss 'ssim'; choose one of: mse, l1, psnr"):
+        _cfg(tmp_path, rgb_npz, loss="ssim")

@@ -73,6 +73,10 @@ def train_command(
         str | None,
         typer.Option(help="fp32 | bf16 (autocast forward; ~1.9x faster on AVX-512 BF16 CPUs)."),
     ] = None,
+    loss: Annotated[
+        str | None,
+        typer.Option(help="mse | l1 | psnr (minus the mean per-image PSNR) (default mse)."),
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
     config: Annotated[
         Path | None, typer.Option(help="TOML file with TrainConfig keys; flags override it.")
@@ -109,6 +113,7 @@ def train_command(
         "classifier": classifier,
         "task_weight": task_weight,
         "precision": precision,
+        "loss": loss,
     }
     given = {k: v for k, v in overrides.items() if v is not None}
     from_file = read_toml(config) if config is not None else {}

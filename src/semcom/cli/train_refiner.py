@@ -43,7 +43,10 @@ def train_refiner_command(
     augment: Annotated[str, typer.Option(help="none | flip.")] = "flip",
     image_loss: Annotated[
         str,
-        typer.Option("--image-loss", help="L_pre: l1 (paper 003) | mse (what PSNR measures)."),
+        typer.Option(
+            "--image-loss",
+            help="L_pre: l1 (paper 003) | mse | psnr (minus mean per-image PSNR).",
+        ),
     ] = "l1",
     val_images: Annotated[
         int, typer.Option("--val-images", help="Validation images per epoch.")

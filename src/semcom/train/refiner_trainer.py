@@ -20,13 +20,11 @@ from __future__ import annotations
 import csv
 import math
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from semcom.channels.base import Channel
 from semcom.codecs.base import Codec
@@ -35,6 +33,7 @@ from semcom.data import ImageDataset, load_images
 from semcom.device import autocast, resolve_device
 from semcom.errors import SemcomError
 from semcom.link import SemanticLink
+from semcom.losses import IMAGE_LOSSES
 from semcom.metrics import psnr
 from semcom.parsing import parse_snr_range
 from semcom.refiners import REFINERS, SFTRefiner, create_refiner
@@ -45,10 +44,6 @@ from semcom.train.checkpoint import FORMAT, _read, atomic_save, load_checkpoint,
 from semcom.train.progress import STDERR, make_progress
 
 STATE_FORMAT = FORMAT + "+refiner-state"
-IMAGE_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "l1": l1,
-    "mse": F.mse_loss,
-}
 LOG_COLUMNS = ["stage", "epoch", "train_loss", "val_psnr_ngf_db", "val_psnr_db", "elapsed_s"]
 
 
@@ -68,8 +63,9 @@ class RefinerTrainConfig:
         lr: Adam learning rate at the start of each stage (paper: 2e-4).
         lr_schedule: ``"cosine"`` (to lr/100 over each stage) or ``"constant"``.
         augment: ``"none"`` or ``"flip"``.
-        image_loss: ``L_pre``: ``"l1"`` (paper 003, ``|x - x_hat|_1``) or ``"mse"`` (the
-            squared error, which is what PSNR measures); ``L_diff`` stays L1.
+        image_loss: ``L_pre``: ``"l1"`` (paper 003, ``|x - x_hat|_1``), ``"mse"`` (the
+            squared error) or ``"psnr"`` (minus the mean per-image PSNR, the benchmarks'
+            measure; :mod:`semcom.losses`); ``L_diff`` stays L1.
         val_images: held-out images for the per-epoch validation.
         seed: seed of every random choice.
         device: ``auto``, ``cpu`` or ``cuda``.
@@ -117,7 +113,9 @@ class RefinerTrainConfig:
         if self.augment not in ("none", "flip"):
             raise SemcomError(f"unknown augment {self.augment!r}; choose one of: none, flip")
         if self.image_loss not in IMAGE_LOSSES:
-            raise SemcomError(f"unknown image_loss {self.image_loss!r}; choose one of: l1, mse")
+            raise SemcomError(
+                f"unknown image_loss {self.image_loss!r}; choose one of: {', '.join(IMAGE_LOSSES)}"
+            )
         check_precision(self.precision)
 
 

@@ -40,6 +40,7 @@ from semcom.data import ImageDataset, load_images
 from semcom.device import autocast, resolve_device
 from semcom.errors import SemcomError
 from semcom.link import SemanticLink
+from semcom.losses import IMAGE_LOSSES
 from semcom.metrics import psnr
 from semcom.parsing import parse_cbr
 from semcom.registry import create_channel, create_codec
@@ -350,7 +351,7 @@ def train(
                 snr = low + (high - low) * torch.rand(len(idx), generator=snr_gen, device=device)
                 with autocast(device, cfg.precision):
                     x_hat = link(x, snr, noise_gen)["x_hat"].float()
-                    loss = F.mse_loss(x_hat, x)
+                    loss = IMAGE_LOSSES[cfg.loss](x_hat, x)
                     if classifier is not None:
                         assert labels is not None
                         logits = classifier(x_hat)
