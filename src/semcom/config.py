@@ -26,8 +26,8 @@ C = TypeVar("C")
 #: Learning-rate schedules and training-image augmentations :class:`TrainConfig` accepts.
 LR_SCHEDULES = ("constant", "cosine")
 AUGMENTATIONS = ("none", "flip")
-#: ``reconstruct``: MSE; ``classify``: MSE + task_weight * CE of a classifier on the
-#: reconstruction (paper 001, Eq. 16).
+#: ``reconstruct``: the image loss (``loss``, MSE by default); ``classify``: the image loss +
+#: task_weight * CE of a classifier on the reconstruction (paper 001, Eq. 16).
 TASKS = ("reconstruct", "classify")
 #: Arithmetic of the training forward pass: ``fp32``, or ``bf16`` autocast (weights, optimiser
 #: state and validation stay float32; about 1.9x faster per step on a CPU with AVX-512 BF16).
@@ -69,7 +69,7 @@ class TrainConfig:
         init: checkpoint (path or ``zoo:NAME``) whose weights the training starts from
             (fine-tuning); its codec and cbr must be the ones configured, its codec
             options are used, and the data must have its image geometry.
-        task: ``"reconstruct"`` (MSE) or ``"classify"`` (paper 001 Eq. 16: MSE plus
+        task: ``"reconstruct"`` (``loss``) or ``"classify"`` (paper 001 Eq. 16: ``loss`` plus
             ``task_weight`` times the cross-entropy of a classifier on the reconstruction;
             needs labelled data).
         classifier: ``classify`` only: a classifier checkpoint (path or

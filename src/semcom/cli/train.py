@@ -57,7 +57,9 @@ def train_command(
     ] = None,
     task: Annotated[
         str | None,
-        typer.Option(help="reconstruct (MSE) | classify (MSE + CE of a classifier, paper 001)."),
+        typer.Option(
+            help="reconstruct (--loss) | classify (--loss + CE of a classifier, paper 001).",
+        ),
     ] = None,
     classifier: Annotated[
         str | None,
