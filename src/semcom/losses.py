@@ -54,13 +54,14 @@ IMAGE_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
 }
 
 
-def check_loss(name: str, allowed: tuple[str, ...] = tuple(IMAGE_LOSSES)) -> str:
-    """Return ``name`` if it is one of ``allowed``, else raise :class:`SemcomError`.
+def check_loss(name: str, what: str = "loss") -> str:
+    """Return ``name`` if it is a key of :data:`IMAGE_LOSSES`, else raise :class:`SemcomError`
+    naming ``what`` (the setting: ``loss``, ``image_loss``) and the choices.
 
     Example:
         >>> check_loss("psnr")
         'psnr'
     """
-    if name not in allowed:
-        raise SemcomError(f"unknown loss {name!r}; choose one of: {', '.join(allowed)}")
+    if name not in IMAGE_LOSSES:
+        raise SemcomError(f"unknown {what} {name!r}; choose one of: {', '.join(IMAGE_LOSSES)}")
     return name

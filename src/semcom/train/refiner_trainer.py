@@ -33,7 +33,7 @@ from semcom.data import ImageDataset, load_images
 from semcom.device import autocast, resolve_device
 from semcom.errors import SemcomError
 from semcom.link import SemanticLink
-from semcom.losses import IMAGE_LOSSES
+from semcom.losses import IMAGE_LOSSES, check_loss
 from semcom.metrics import psnr
 from semcom.parsing import parse_snr_range
 from semcom.refiners import REFINERS, SFTRefiner, create_refiner
@@ -112,10 +112,7 @@ class RefinerTrainConfig:
             raise SemcomError(f"unknown lr_schedule {self.lr_schedule!r}; choose constant, cosine")
         if self.augment not in ("none", "flip"):
             raise SemcomError(f"unknown augment {self.augment!r}; choose one of: none, flip")
-        if self.image_loss not in IMAGE_LOSSES:
-            raise SemcomError(
-                f"unknown image_loss {self.image_loss!r}; choose one of: {', '.join(IMAGE_LOSSES)}"
-            )
+        check_loss(self.image_loss, "image_loss")
         check_precision(self.precision)
 
 
