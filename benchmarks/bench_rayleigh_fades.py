@@ -12,8 +12,8 @@ by effective SNR. Per group it prints:
   over AWGN at that very effective SNR, which the Rayleigh link cannot know when it encodes;
 * what the group costs the average: share x (group PSNR - average PSNR).
 
-The deep fades (well below the average) carry most of the shortfall, and no receiver
-processing can buy it back: the encoder, not knowing ``h``, spends the same symbols on
+The deep fades (well below the average) carry most of the shortfall, and the receiver's
+refiner buys little of it back: the encoder, not knowing ``h``, spends the same symbols on
 every fade. Sweep semantics as in ``bench_gsc_quality_bars.py`` (noise seeds 0.. of the
 channel); it prints a table and never asserts. Needs ``../shared/data``. Run from the
 repository root::
