@@ -14,9 +14,10 @@ by effective SNR. Per group it prints:
 
 The deep fades (well below the average) carry most of the shortfall, and the receiver's
 refiner buys little of it back: the encoder, not knowing ``h``, spends the same symbols on
-every fade. Sweep semantics as in ``bench_gsc_quality_bars.py`` (noise seeds 0.. of the
-channel); it prints a table and never asserts. Needs ``../shared/data``. Run from the
-repository root::
+every fade. Noise seeds 0 .. R-1 of the channel, the refiner drawing from the same generator
+after it; NGF is the link's own decoder output on those draws, and outputs are clipped to
+[0, 1] as in ``semcom sweep``. It prints a table and never asserts. Needs
+``../shared/data``. Run from the repository root::
 
     .venv/bin/python benchmarks/bench_rayleigh_fades.py [--snr-db 0] [--repeats 4] [--json]
 """
@@ -69,21 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     x = data.images.float() / 255
     codec, refiner = ray.build_codec(), ray.build_refiner()
     gsc = SemanticLink(codec, create_channel("rayleigh-block"), refiner).eval()
-    ngf = SemanticLink(codec, create_channel("rayleigh-block")).eval()
     csit = SemanticLink(awgn_codec, create_channel("awgn")).eval()
     rows: dict[str, list[torch.Tensor]] = {"eff": [], "gsc": [], "ngf": [], "csit": []}
     with torch.no_grad():
         for seed in range(args.repeats):
             print(f"noise seed {seed}", file=sys.stderr, flush=True)
+            # x_coarse: the decoder's output before the refiner, i.e. NGF on the same h and noise
             out = gsc(x, args.snr_db, generator=torch.Generator().manual_seed(seed))
-            # The same h and noise for NGF: the same generator, the same draws.
-            bare = ngf(x, args.snr_db, generator=torch.Generator().manual_seed(seed))
             eff = 10 * torch.log10(out["csi"][:, 0].abs().pow(2)) + args.snr_db
             ref = csit(x, eff.float(), generator=torch.Generator().manual_seed(seed))
             rows["eff"].append(eff)
-            rows["gsc"].append(psnr(out["x_hat"], x))
-            rows["ngf"].append(psnr(bare["x_hat"], x))
-            rows["csit"].append(psnr(ref["x_hat"], x))
+            rows["gsc"].append(psnr(out["x_hat"].clamp(0, 1), x))
+            rows["ngf"].append(psnr(out["x_coarse"].clamp(0, 1), x))
+            rows["csit"].append(psnr(ref["x_hat"].clamp(0, 1), x))
     eff, p_gsc, p_ngf, p_csit = (torch.cat(rows[k]) for k in ("eff", "gsc", "ngf", "csit"))
     mean = p_gsc.mean().item()
     groups = []
